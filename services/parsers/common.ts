@@ -1,0 +1,81 @@
+// Helpers every parser shares: the pre-checks that turn unusable bytes into stable
+// ParseErrors, stable event ids, and the skeleton of an event.
+import { createHash } from 'node:crypto';
+import type { Actor, App, SecurityEvent } from '../../schemas/event.js';
+import { ParseErrorCode } from '../lib/errors.js';
+import type { EventTime } from '../lib/time.js';
+import { MAX_ERROR_SAMPLE, type ParseContext, type ParseResult } from './types.js';
+
+export function fail(ctx: ParseContext, code: ParseErrorCode, message: string, line: string): ParseResult {
+  return {
+    ok: false,
+    error: {
+      code,
+      message,
+      kind: ctx.kind,
+      sourceName: ctx.sourceName,
+      position: ctx.position,
+      sample: line.length > MAX_ERROR_SAMPLE ? line.slice(0, MAX_ERROR_SAMPLE) : line,
+    },
+  };
+}
+
+/**
+ * Rejects what no parser should look at: empty lines, capped lines, invalid UTF-8 and
+ * binary (NUL) bytes. Returns null when the line may be parsed.
+ */
+export function precheck(line: string, ctx: ParseContext): ParseResult | null {
+  if (ctx.truncated) return fail(ctx, ParseErrorCode.TOO_LONG, 'line longer than 1 MiB; capped', line);
+  if (ctx.invalidUtf8) return fail(ctx, ParseErrorCode.BAD_UTF8, 'line is not valid UTF-8', line);
+  if (line.length === 0 || line.trim().length === 0) return fail(ctx, ParseErrorCode.EMPTY, 'empty line', line);
+  if (line.includes('\u0000')) return fail(ctx, ParseErrorCode.BINARY, 'line holds NUL bytes (binary data)', line);
+  return null;
+}
+
+/** A stable id from the line itself, so a replay and a live run agree whatever the file is called. */
+export function lineId(kind: string, line: string): string {
+  return `${kind}:${createHash('sha1').update(line).digest('hex').slice(0, 20)}`;
+}
+
+export const UNKNOWN_ACTOR: Actor = { name: null, kind: 'unknown', id: null };
+
+/** The fields every event has, filled with "nothing known"; parsers override what they know. */
+export function baseEvent(ctx: ParseContext, id: string, time: EventTime, app: App, raw: SecurityEvent['raw']): SecurityEvent {
+  return {
+    id,
+    ts: time.iso,
+    tsMs: time.ms,
+    tsSubNs: time.subNs,
+    source: { kind: ctx.kind, name: ctx.sourceName, position: ctx.position },
+    app,
+    host: ctx.defaultHost ?? null,
+    action: 'other',
+    outcome: 'unknown',
+    actor: UNKNOWN_ACTOR,
+    client: { addrs: [], port: null },
+    target: {},
+    raw,
+  };
+}
+
+/** JSON.parse that returns a ParseResult-shaped failure instead of throwing. */
+export function parseJsonObject(line: string, ctx: ParseContext): { ok: true; value: Record<string, unknown> } | { ok: false; result: ParseResult } {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (e) {
+    return { ok: false, result: fail(ctx, ParseErrorCode.JSON, `not JSON: ${(e as Error).message.slice(0, 200)}`, line) };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, result: fail(ctx, ParseErrorCode.SHAPE, 'JSON line is not an object', line) };
+  }
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+/** Summarizes a zod error for a ParseError message: the first few issues with their paths. */
+export function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
