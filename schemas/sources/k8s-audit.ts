@@ -4,6 +4,7 @@ import { z } from 'zod';
 // object per line. https://kubernetes.io/docs/reference/config-api/apiserver-audit.v1/
 // Fields are optional because stage and audit level decide what is present; unknown
 // fields are kept (loose objects) so evidence shows the line as it was.
+// `code` is an HTTP status, so an integer: a fractional code is a SHAPE error, not an event.
 
 const strings = z.array(z.string());
 
@@ -40,7 +41,7 @@ export const K8sAuditEvent = z
     userAgent: z.string().optional(),
     objectRef: K8sObjectRef.nullish(),
     responseStatus: z
-      .looseObject({ code: z.number().optional(), message: z.string().optional(), reason: z.string().optional(), status: z.string().optional() })
+      .looseObject({ code: z.number().int().optional(), message: z.string().optional(), reason: z.string().optional(), status: z.string().optional() })
       .nullish(),
     requestObject: z.unknown().optional(),
     responseObject: z.unknown().optional(),

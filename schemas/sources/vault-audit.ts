@@ -35,7 +35,7 @@ export const VaultRequest = z.looseObject({
   mount_class: z.string().nullish(),
   namespace: z.unknown().optional(),
   remote_address: z.string().nullish(),
-  remote_port: z.number().nullish(),
+  remote_port: z.number().int().nullish(), // a TCP port: integers only (events carry it as client.port)
   client_id: z.string().nullish(),
   client_token: z.string().nullish(),
   client_token_accessor: z.string().nullish(),

@@ -1,0 +1,173 @@
+// The rule contract (architecture convention 3): a rule is data plus pure predicates.
+// Rules hold no state and read no clock; the engine owns windows, first-seen sets,
+// correlation indexes and event time, and hands rules a read-only RuleContext.
+import type { Config } from '../schemas/config.js';
+import type { AlertFields, Severity } from '../schemas/alert.js';
+import type { App, InputKind, SecurityEvent } from '../schemas/event.js';
+
+/** Read-only lookups the engine keeps from earlier lines (correlation across lines). */
+export interface Correlations {
+  /**
+   * The sshd "Connection from <ip> port <n> on <local> port <lp>" line seen earlier
+   * from the same host and sshd PID (S1/S3 break-glass detection).
+   */
+  sshConnection(host: string | null, pid: number | null): SshConnection | undefined;
+  /**
+   * When this event is evidence of a new boot of its host (kernel banner, a journal
+   * boot id that changed from one seen before, a wtmp boot record), the boot's
+   * identity; several kinds of evidence of one boot share one bootKey. Else null.
+   */
+  boot(e: SecurityEvent): BootInfo | null;
+  /** The latest planned shutdown/reboot request of `host` seen before `beforeMs`. */
+  lastShutdown(host: string, beforeMs: number): ShutdownInfo | undefined;
+}
+
+export interface SshConnection {
+  clientIp: string;
+  clientPort: number | null;
+  localAddr: string | null;
+  localPort: number | null;
+  tsMs: number;
+}
+
+export interface BootInfo {
+  host: string;
+  /** Stable across the evidence of one boot: used to count each boot once. */
+  bootKey: string;
+  kernel: string | null;
+}
+
+export interface ShutdownInfo {
+  tsMs: number;
+  requestedBy: string | null;
+  via: string;
+  command: string | null;
+}
+
+export interface RuleContext {
+  config: Config;
+  /** Numeric CIDR match (IPv4, IPv6; IPv4-mapped IPv6 counts as IPv4) against named network sets. */
+  inNetworks(addr: string, sets: readonly string[]): boolean;
+  /** Exact names or globs (`*` = any run of characters), compiled once per list. */
+  matches(list: readonly string[], value: string | null | undefined): boolean;
+  /** Is the event's actor one of `identities.humans` (Vault: username, display name or entity id)? */
+  isHuman(e: SecurityEvent): boolean;
+  corr: Correlations;
+}
+
+/** What a stateless rule reports for one event. */
+export interface Finding {
+  /** The alert key, as rules.md gives it for the rule ("username + offending address", ...). */
+  key: string;
+  /** One sentence naming who did what from where. Attacker text is escaped later, by the sinks. */
+  summary: string;
+  fields?: AlertFields;
+}
+
+export interface RuleMeta {
+  /** Stable id exactly as in docs/rules.md (K2, V6, S3, ...). */
+  id: string;
+  title: string;
+  severity: Severity;
+  /** Input kinds whose events the rule can match: drives `tripline rules` and the raw-line prefilter. */
+  sources: readonly InputKind[];
+  /** Apps whose events the rule can match; the engine skips a rule for other apps. */
+  apps: readonly App[];
+  /** Anchor of the rule's section in docs/runbooks.md (e.g. "k2-serviceaccount-token-used-outside-the-cluster"). */
+  runbook: string;
+  /** MITRE ATT&CK technique ids where one fits. */
+  tags: readonly string[];
+  /** One line on what fires, for `tripline rules`. */
+  description: string;
+  /** The effective parameters, shown by `tripline rules`. */
+  params?(config: Config): Record<string, unknown>;
+}
+
+/** Stateless: fires on a single event. */
+export interface MatchRule extends RuleMeta {
+  kind: 'match';
+  match(e: SecurityEvent, ctx: RuleContext): Finding | Finding[] | null;
+}
+
+/** What a windowed rule's select() says about an event that counts. */
+export interface Selection {
+  key: string;
+  /** Counted once per window: e.g. the k8s auditID or the Vault request id, so stages or request/response pairs count once. */
+  dedupe: string;
+  /** A value listed in the alert with its count (object names, addresses, paths). */
+  item?: string;
+  /** How many attempts this event stands for (PAM "N more authentication failures"); default 1. */
+  weight?: number;
+}
+
+export interface WindowAggregate {
+  key: string;
+  /** Distinct counted entries in the window when it fired. */
+  count: number;
+  /** Items with their counts, most frequent first (at most 10). */
+  items: Array<{ value: string; count: number }>;
+  firstMs: number;
+  lastMs: number;
+  /** The counted events (at most 20, earliest first). */
+  events: SecurityEvent[];
+}
+
+/** Keyed sliding window: fires when more than threshold() distinct entries fall within window(). */
+export interface ThresholdRule extends RuleMeta {
+  kind: 'threshold';
+  select(e: SecurityEvent, ctx: RuleContext): Selection | null;
+  threshold(config: Config): number;
+  window(config: Config): number;
+  /** Quiet time per key after an alert; defaults to window(). */
+  cooldown?(config: Config): number;
+  describe(agg: WindowAggregate, ctx: RuleContext): Omit<Finding, 'key'>;
+}
+
+/** Fires the first time a key is seen; the seen set survives restarts. */
+export interface FirstSeenRule extends RuleMeta {
+  kind: 'first-seen';
+  /** `known: true` means the key is approved and must never fire (it is still remembered). */
+  select(e: SecurityEvent, ctx: RuleContext): { key: string; known: boolean } | null;
+  describe(e: SecurityEvent, ctx: RuleContext): Omit<Finding, 'key'>;
+}
+
+export interface SilenceInfo {
+  source: string;
+  kind: InputKind;
+  /** Last event time of the source, or null when it has produced nothing. */
+  lastSeenMs: number | null;
+  maxSilenceMs: number;
+  /** The event time at which the silence passed maxSilence. */
+  atMs: number;
+}
+
+/** Absence: a configured source produced no event for longer than its maxSilence (H1). */
+export interface AbsenceRule extends RuleMeta {
+  kind: 'absence';
+  maxSilence(config: Config, source: { name: string; kind: InputKind }): number;
+  describe(info: SilenceInfo, ctx: RuleContext): Omit<Finding, 'key'>;
+}
+
+export interface ErrorRateInfo {
+  source: string;
+  kind: InputKind;
+  lines: number;
+  errors: number;
+  /** Error codes with counts, most frequent first. */
+  codes: Array<{ value: string; count: number }>;
+  windowStartMs: number;
+  windowEndMs: number;
+}
+
+/** Error rate: too many of a source's lines failed to parse in a window (H2). */
+export interface ErrorRateRule extends RuleMeta {
+  kind: 'error-rate';
+  describe(info: ErrorRateInfo, ctx: RuleContext): Omit<Finding, 'key'>;
+}
+
+export type Rule = MatchRule | ThresholdRule | FirstSeenRule | AbsenceRule | ErrorRateRule;
+
+/** Declares a rule; the identity function exists so every rule file reads the same way and is type-checked. */
+export function defineRule<R extends Rule>(rule: R): R {
+  return rule;
+}

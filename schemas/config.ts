@@ -1,0 +1,161 @@
+import { z } from 'zod';
+
+// tripline's configuration. Every key named in docs/rules.md is public contract:
+// optional, with the default given there. Objects are strict (unknown keys are errors,
+// so a typo is caught instead of silently ignored) and every field is described, so
+// `tripline check` can say what a key means.
+
+/** A duration: a number of seconds, or text such as "90s", "5m", "1h", "7d", "250ms". */
+export const Duration = z
+  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|min|h|d)$/, 'a duration such as 30s, 5m, 1h or 7d')])
+  .transform((v) => durationMs(v))
+  .describe('a duration: seconds as a number, or 250ms, 30s, 5m, 1h, 7d');
+
+export function durationMs(v: number | string): number {
+  if (typeof v === 'number') return Math.round(v * 1000);
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)$/.exec(v.trim());
+  if (!m) throw new Error(`not a duration: ${v}`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
+  return Math.round(n * unit);
+}
+
+const names = (desc: string, dflt: string[]) => z.array(z.string().min(1)).default(dflt).describe(desc);
+
+/** CIDR or single address text; validated and compiled by services/lib/cidr.ts. */
+const Cidr = z.string().min(1).describe('an IPv4 or IPv6 address or CIDR block, e.g. 10.0.20.0/22 or ::1');
+
+export const NetworksConfig = z
+  .object({
+    trusted: z.array(Cidr).default(['10.0.20.0/22', '192.168.1.0/24', '10.10.0.0/16', '10.96.0.0/12', '100.64.0.0/10']),
+    devvm: z.array(Cidr).default(['10.0.10.0/24']),
+    protected: z.array(Cidr).default(['10.42.0.199', '100.64.0.88', '10.42.0.1', '127.0.0.0/8', '::1']),
+  })
+  .catchall(z.array(Cidr))
+  .describe('named CIDR sets, defined once and referenced by rules (networks.<name>)');
+
+export const IdentitiesConfig = z
+  .strictObject({
+    humans: names('people whose credentials are guarded by source-address rules (exact names or globs)', ['me@viktorbarzin.me']),
+    vaultEntities: names('Vault entity ids that belong to the humans', []),
+  })
+  .describe('who counts as a human');
+
+const Threshold = (threshold: number, window: string, desc: string) =>
+  z.strictObject({
+    threshold: z.number().int().positive().default(threshold).describe('fire when the count exceeds this'),
+    window: Duration.prefault(window).describe('sliding window length'),
+  }).describe(desc);
+
+export const K8sConfig = z.strictObject({
+  secretReaders: names('users allowed to read secrets in sensitive namespaces (K3)', [
+    'me@viktorbarzin.me',
+    'system:serviceaccount:external-secrets:*',
+    'system:serviceaccount:sealed-secrets:*',
+    'system:serviceaccount:vault:*',
+  ]),
+  sensitiveSecretNamespaces: names('namespaces whose secrets K3 guards', ['vault', 'sealed-secrets', 'external-secrets']),
+  sensitiveExecNamespaces: names('namespaces K4 guards against exec/attach', ['vault', 'kube-system', 'dbaas', 'cnpg-system']),
+  execAllowed: names('users allowed to exec/attach in sensitive namespaces (K4)', ['me@viktorbarzin.me']),
+  massDelete: z
+    .strictObject({
+      threshold: z.number().int().positive().default(5).describe('fire when one user deletes more than this many objects'),
+      window: Duration.prefault('60s').describe('sliding window length'),
+      exclude: names('users whose deletes never count (K5)', [
+        'system:node:*',
+        'system:serviceaccount:kube-system:generic-garbage-collector',
+        'system:serviceaccount:kube-system:namespace-controller',
+        'system:serviceaccount:kube-system:daemon-set-controller',
+        'system:serviceaccount:woodpecker:*',
+        'system:serviceaccount:local-path-storage:local-path-provisioner-service-account',
+      ]),
+    })
+    .prefault({})
+    .describe('K5 mass delete'),
+  auditCriticalObjects: names('objects whose change K6 reports, as resource:namespace/name', ['configmaps:kube-system/kubeadm-config']),
+  wildcardRoleCreators: names('users allowed to create wildcard ClusterRoles (K7)', []),
+});
+
+export const VaultConfig = z.strictObject({
+  policyWriters: names('actors allowed to write Vault policies (V4): display names, usernames or entity ids', ['approle-terraform', 'terraform']),
+  authFailures: z
+    .strictObject({
+      threshold: z.number().int().positive().default(10).describe('fire when failures exceed this'),
+      window: Duration.prefault('60s').describe('sliding window length'),
+      groupBy: z.enum(['remote_address', 'none']).default('remote_address').describe('count per remote address, or all together'),
+    })
+    .prefault({})
+    .describe('V5 auth failure spike'),
+});
+
+export const SshConfig = z.strictObject({
+  breakGlass: z
+    .strictObject({
+      port: z.number().int().min(1).max(65535).default(52222).describe('local port of the break-glass sshd listener (S3)'),
+      keys: names('SHA256 fingerprints of break-glass keys; empty means any key', []),
+    })
+    .prefault({}),
+  bruteForce: Threshold(10, '5m', 'S2 brute force').prefault({}),
+});
+
+export const SwarmConfig = z.strictObject({
+  approvedDrones: names('drone ids that never raise N1', []),
+});
+
+export const MaintenanceWindow = z
+  .strictObject({
+    hosts: names('hosts the window applies to (globs); empty means every host', []),
+    from: z.string().describe('start: RFC 3339 date-time, or HH:MM for a daily window'),
+    to: z.string().describe('end: RFC 3339 date-time, or HH:MM for a daily window'),
+    timezone: z.string().default('UTC').describe('IANA zone for daily windows'),
+  })
+  .describe('a time when reboots are planned (R1)');
+
+export const HostsConfig = z.strictObject({
+  rebootAllowed: names('users whose logged reboot/shutdown makes the next boot planned (R1)', ['root', 'me@viktorbarzin.me']),
+  plannedWindow: Duration.prefault('15m').describe('how long before a boot a planned shutdown counts'),
+  maintenance: z.array(MaintenanceWindow).default([]),
+  rebootLoop: Threshold(3, '1h', 'R2 reboot loop').prefault({}),
+});
+
+export const EngineConfig = z.strictObject({
+  allowedLateness: Duration.prefault('30s').describe('how far behind the newest event a line may arrive and still join its window'),
+  maxKeys: z.number().int().positive().default(100_000).describe('cap on keys per stateful rule; least recently updated keys are evicted'),
+});
+
+export const HealthConfig = z.strictObject({
+  maxSilence: z
+    .record(z.string(), Duration)
+    .default({})
+    .describe('H1 silence limit per source kind or source name; defaults k8s-audit 30m, vault-audit 6h, others 24h'),
+  parseErrors: z
+    .strictObject({
+      ratio: z.number().min(0).max(1).default(0.01).describe('H2 fires when more than this share of lines fail'),
+      window: Duration.prefault('10m'),
+      minLines: z.number().int().positive().default(100).describe('lines a window needs before H2 judges it'),
+    })
+    .prefault({}),
+});
+
+export const RuleOverride = z.strictObject({
+  enabled: z.boolean().default(true),
+  severity: z.enum(['critical', 'warning', 'info']).optional(),
+  cooldown: Duration.optional().describe('windowed rules: quiet time after an alert for the same key'),
+});
+
+export const Config = z
+  .strictObject({
+    networks: NetworksConfig.prefault({}),
+    identities: IdentitiesConfig.prefault({}),
+    k8s: K8sConfig.prefault({}),
+    vault: VaultConfig.prefault({}),
+    ssh: SshConfig.prefault({}),
+    swarm: SwarmConfig.prefault({}),
+    hosts: HostsConfig.prefault({}),
+    engine: EngineConfig.prefault({}),
+    health: HealthConfig.prefault({}),
+    rules: z.record(z.string(), RuleOverride).default({}).describe('per-rule overrides keyed by rule id'),
+  })
+  .describe('tripline configuration');
+export type Config = z.infer<typeof Config>;
+export type ConfigInput = z.input<typeof Config>;

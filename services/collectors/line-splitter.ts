@@ -1,0 +1,99 @@
+// Splits a byte stream into lines. Invariants: every byte belongs to exactly one line
+// (a final line without "\n" is still emitted); "\r\n" loses its "\r"; a line longer
+// than MAX_LINE_BYTES keeps its first MAX_LINE_BYTES bytes and is flagged `truncated`
+// (the rest is skipped, never carried into the next line); invalid UTF-8 is flagged,
+// not thrown. Offsets are byte offsets of the line start, so a tailer can resume there.
+import { isUtf8 } from 'node:buffer';
+import { MAX_LINE_BYTES } from '../parsers/types.js';
+
+export interface RawLine {
+  text: string;
+  /** 1-based line number within the stream. */
+  lineNo: number;
+  /** Byte offset of the line's first byte. */
+  offset: number;
+  /** Bytes the line occupied, including its newline. */
+  bytes: number;
+  invalidUtf8: boolean;
+  truncated: boolean;
+}
+
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  private dropping = false;
+  private lineNo = 0;
+  private lineStart: number;
+  private pos: number;
+
+  constructor(
+    startOffset = 0,
+    startLineNo = 0,
+    private readonly maxLineBytes = MAX_LINE_BYTES,
+  ) {
+    this.lineStart = startOffset;
+    this.pos = startOffset;
+    this.lineNo = startLineNo;
+  }
+
+  /** Feeds a chunk; returns the lines it completed. */
+  push(chunk: Buffer): RawLine[] {
+    const out: RawLine[] = [];
+    let from = 0;
+    while (from < chunk.length) {
+      const nl = chunk.indexOf(10, from);
+      const end = nl === -1 ? chunk.length : nl;
+      this.append(chunk.subarray(from, end));
+      this.pos += end - from;
+      if (nl === -1) break;
+      this.pos += 1;
+      out.push(this.finish());
+      from = nl + 1;
+    }
+    return out;
+  }
+
+  /** Ends the stream: the pending partial line, if any, becomes a line. */
+  end(): RawLine[] {
+    return this.partBytes > 0 || this.dropping ? [this.finish()] : [];
+  }
+
+  /** Bytes held for an incomplete line (a tailer keeps them until the line completes). */
+  get pendingBytes(): number {
+    return this.pos - this.lineStart;
+  }
+
+  private append(piece: Buffer): void {
+    if (piece.length === 0 || this.dropping) return;
+    const room = this.maxLineBytes - this.partBytes;
+    if (piece.length > room) {
+      if (room > 0) this.parts.push(piece.subarray(0, room));
+      this.partBytes = this.maxLineBytes;
+      this.dropping = true;
+      return;
+    }
+    this.parts.push(piece);
+    this.partBytes += piece.length;
+  }
+
+  private finish(): RawLine {
+    let buf = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partBytes);
+    if (buf.length > 0 && buf[buf.length - 1] === 13) buf = buf.subarray(0, buf.length - 1);
+    const truncated = this.dropping;
+    // A cut can split a multi-byte character; that is the cap's doing, not bad input.
+    const invalidUtf8 = !truncated && !isUtf8(buf);
+    const line: RawLine = {
+      text: buf.toString('utf8'),
+      lineNo: ++this.lineNo,
+      offset: this.lineStart,
+      bytes: this.pos - this.lineStart,
+      invalidUtf8,
+      truncated,
+    };
+    this.parts = [];
+    this.partBytes = 0;
+    this.dropping = false;
+    this.lineStart = this.pos;
+    return line;
+  }
+}
