@@ -165,10 +165,10 @@ export const parseVaultAudit: Parser = (line: string, ctx: ParseContext): ParseR
   }
 
   const displayName = str(auth?.display_name);
-  const metadata: Record<string, string> = {};
-  if (isObj(auth?.metadata)) {
-    for (const [k, v] of Object.entries(auth.metadata)) if (typeof v === 'string') metadata[k] = v;
-  }
+  // fromEntries defines own properties, so a key named "__proto__" stays data.
+  const metadata: Record<string, string> = Object.fromEntries(
+    Object.entries(isObj(auth?.metadata) ? auth.metadata : {}).filter((kv): kv is [string, string] => typeof kv[1] === 'string'),
+  );
   const username = str(metadata.username);
   const entityId = str(auth?.entity_id);
 

@@ -196,6 +196,12 @@ describe('parseVaultAudit: actor', () => {
     expect(e.client).toEqual({ addrs: ['67.43.156.13'], port: null });
     expect(e.ts).toBe('2025-06-04T20:05:01.2Z');
   });
+  it('a "__proto__" metadata key cannot change the prototype', () => {
+    const e = ok(`{"time":"2025-06-04T20:05:01Z","type":"request","auth":{"display_name":"ldap-x","metadata":{"__proto__":{"username":"evil"},"username":"x"}}}`);
+    expect(Object.getPrototypeOf(e.vault?.metadata)).toBe(Object.prototype);
+    expect(e.vault?.metadata.username).toBe('x');
+    expect(e.actor.name).toBe('x');
+  });
   it.each([
     ['root', null, 'token'], ['token', null, 'token'], ['token-lab-admins', null, 'token'],
     ['token-375f9cb3-4355-42c7-eab5-029f8a310ca7-runner', null, 'token'],
