@@ -82,8 +82,11 @@ export class LineSplitter {
     const truncated = this.dropping;
     // A cut can split a multi-byte character; that is the cap's doing, not bad input.
     const invalidUtf8 = !truncated && !isUtf8(buf);
+    let text = buf.toString('utf8');
+    // A UTF-8 byte-order mark at the start of a file is encoding noise, not content.
+    if (this.lineStart === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     const line: RawLine = {
-      text: buf.toString('utf8'),
+      text,
       lineNo: ++this.lineNo,
       offset: this.lineStart,
       bytes: this.pos - this.lineStart,
