@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 export const SyslogRecord = z
   .object({
-    format: z.enum(['rfc3164', 'rfc5424', 'rfc3339']),
+    format: z.enum(['rfc3164', 'rfc5424', 'rfc3339', 'wtmp']).describe('framing; wtmp = a `last -x` boot/shutdown record'),
     pri: z.number().int().min(0).max(191).nullable(),
     facility: z.number().int().nullable(),
     severity: z.number().int().nullable(),

@@ -59,6 +59,7 @@ export function terminalSafe(text: string, max = 200): string {
 /** Progress on stderr for long runs: at most one line every `everyMs` of wall time. */
 export class Progress {
   private last: number;
+  private readonly start: number;
   private shown = false;
 
   constructor(
@@ -68,9 +69,8 @@ export class Progress {
     private readonly everyMs = 1000,
   ) {
     this.last = now();
+    this.start = this.last;
   }
-
-  private readonly start = this.now();
 
   tick(describe: () => string): void {
     const t = this.now();

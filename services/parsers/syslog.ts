@@ -159,7 +159,7 @@ function wtmp(ctx: ParseContext, line: string, text: string): ParseResult | null
   const time = yearless(ctx, w[5]!, w[6]!, w[7]!, w[8]!, w[9] ?? '00', undefined, w[10]);
   if (typeof time === 'string') return fail(ctx, ParseErrorCode.TIMESTAMP, time, line);
   const record: SyslogRecord = {
-    format: 'rfc3164', pri: null, facility: null, severity: null, timestamp: w[4]!,
+    format: 'wtmp', pri: null, facility: null, severity: null, timestamp: w[4]!,
     host: null, program: 'wtmp', pid: null, msgid: null, structuredData: null, message: text,
   };
   const ev = baseEvent(ctx, lineId('syslog', line), time, 'host', { format: 'syslog', record });
