@@ -73,7 +73,7 @@ export interface RuleMeta {
   sources: readonly InputKind[];
   /** Apps whose events the rule can match; the engine skips a rule for other apps. */
   apps: readonly App[];
-  /** Anchor of the rule's section in docs/runbooks.md (e.g. "k2-serviceaccount-token-used-outside-the-cluster"). */
+  /** Anchor of the rule's section in docs/runbooks.md (the lowercase rule id, e.g. "k2"). */
   runbook: string;
   /** MITRE ATT&CK technique ids where one fits. */
   tags: readonly string[];

@@ -3,11 +3,14 @@ import { z } from 'zod';
 // tripline's configuration. Every key named in docs/rules.md is public contract:
 // optional, with the default given there. Objects are strict (unknown keys are errors,
 // so a typo is caught instead of silently ignored) and every field is described, so
-// `tripline check` can say what a key means.
+// `tripline check` can say what a key means. (zod keeps a description on the schema
+// instance: `.prefault()`/`.default()` make a new one, so describe after wrapping.)
 
 /** A duration: a number of seconds, or text such as "90s", "5m", "1h", "7d", "250ms". */
 export const Duration = z
-  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|min|h|d)$/, 'a duration such as 30s, 5m, 1h or 7d')])
+  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|min|h|d)$/, 'a duration such as 30s, 5m, 1h or 7d')], {
+    error: 'a duration: seconds as a number, or text such as 30s, 5m, 1h, 7d',
+  })
   .transform((v) => durationMs(v))
   .describe('a duration: seconds as a number, or 250ms, 30s, 5m, 1h, 7d');
 
@@ -27,11 +30,17 @@ const Cidr = z.string().min(1).describe('an IPv4 or IPv6 address or CIDR block, 
 
 export const NetworksConfig = z
   .object({
-    trusted: z.array(Cidr).default(['10.0.20.0/22', '192.168.1.0/24', '10.10.0.0/16', '10.96.0.0/12', '100.64.0.0/10']),
-    devvm: z.array(Cidr).default(['10.0.10.0/24']),
-    protected: z.array(Cidr).default(['10.42.0.199', '100.64.0.88', '10.42.0.1', '127.0.0.0/8', '::1']),
+    trusted: z
+      .array(Cidr)
+      .default(['10.0.20.0/22', '192.168.1.0/24', '10.10.0.0/16', '10.96.0.0/12', '100.64.0.0/10'])
+      .describe('where legitimate clients are: cluster + main LAN, Proxmox LAN, pod and service CIDRs, the tailnet'),
+    devvm: z.array(Cidr).default(['10.0.10.0/24']).describe('a dev VM that legitimately uses ServiceAccount kubeconfigs (K2, K9)'),
+    protected: z
+      .array(Cidr)
+      .default(['10.42.0.199', '100.64.0.88', '10.42.0.1', '127.0.0.0/8', '::1'])
+      .describe('addresses no remote action may target and no drone may claim (N2, G1)'),
   })
-  .catchall(z.array(Cidr))
+  .catchall(z.array(Cidr).describe('a named CIDR set that rules can reference'))
   .describe('named CIDR sets, defined once and referenced by rules (networks.<name>)');
 
 export const IdentitiesConfig = z
@@ -94,8 +103,9 @@ export const SshConfig = z.strictObject({
       port: z.number().int().min(1).max(65535).default(52222).describe('local port of the break-glass sshd listener (S3)'),
       keys: names('SHA256 fingerprints of break-glass keys; empty means any key', []),
     })
-    .prefault({}),
-  bruteForce: Threshold(10, '5m', 'S2 brute force').prefault({}),
+    .prefault({})
+    .describe('S3 break-glass logins'),
+  bruteForce: Threshold(10, '5m', 'S2 brute force').prefault({}).describe('S2 brute force'),
 });
 
 export const SwarmConfig = z.strictObject({
@@ -107,15 +117,15 @@ export const MaintenanceWindow = z
     hosts: names('hosts the window applies to (globs); empty means every host', []),
     from: z.string().describe('start: RFC 3339 date-time, or HH:MM for a daily window'),
     to: z.string().describe('end: RFC 3339 date-time, or HH:MM for a daily window'),
-    timezone: z.string().default('UTC').describe('IANA zone for daily windows'),
+    timezone: z.string().default('UTC').describe('IANA zone for daily windows and for date-times written without an offset'),
   })
   .describe('a time when reboots are planned (R1)');
 
 export const HostsConfig = z.strictObject({
   rebootAllowed: names('users whose logged reboot/shutdown makes the next boot planned (R1)', ['root', 'me@viktorbarzin.me']),
   plannedWindow: Duration.prefault('15m').describe('how long before a boot a planned shutdown counts'),
-  maintenance: z.array(MaintenanceWindow).default([]),
-  rebootLoop: Threshold(3, '1h', 'R2 reboot loop').prefault({}),
+  maintenance: z.array(MaintenanceWindow).default([]).describe('windows in which a boot counts as planned (R1)'),
+  rebootLoop: Threshold(3, '1h', 'R2 reboot loop').prefault({}).describe('R2 reboot loop'),
 });
 
 export const EngineConfig = z.strictObject({
@@ -131,29 +141,32 @@ export const HealthConfig = z.strictObject({
   parseErrors: z
     .strictObject({
       ratio: z.number().min(0).max(1).default(0.01).describe('H2 fires when more than this share of lines fail'),
-      window: Duration.prefault('10m'),
+      window: Duration.prefault('10m').describe('the window H2 judges the error share over'),
       minLines: z.number().int().positive().default(100).describe('lines a window needs before H2 judges it'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('H2 parse error share'),
 });
 
-export const RuleOverride = z.strictObject({
-  enabled: z.boolean().default(true),
-  severity: z.enum(['critical', 'warning', 'info']).optional(),
-  cooldown: Duration.optional().describe('windowed rules: quiet time after an alert for the same key'),
-});
+export const RuleOverride = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('false turns the rule off'),
+    severity: z.enum(['critical', 'warning', 'info']).optional().describe('replaces the severity the rule ships with'),
+    cooldown: Duration.optional().describe('windowed rules: quiet time after an alert for the same key'),
+  })
+  .describe('one rule\'s override: enabled, severity, cooldown');
 
 export const Config = z
   .strictObject({
-    networks: NetworksConfig.prefault({}),
-    identities: IdentitiesConfig.prefault({}),
-    k8s: K8sConfig.prefault({}),
-    vault: VaultConfig.prefault({}),
-    ssh: SshConfig.prefault({}),
-    swarm: SwarmConfig.prefault({}),
-    hosts: HostsConfig.prefault({}),
-    engine: EngineConfig.prefault({}),
-    health: HealthConfig.prefault({}),
+    networks: NetworksConfig.prefault({}).describe('named CIDR sets, defined once and referenced by rules (networks.<name>)'),
+    identities: IdentitiesConfig.prefault({}).describe('who counts as a human'),
+    k8s: K8sConfig.prefault({}).describe('Kubernetes API audit rules (K2-K9)'),
+    vault: VaultConfig.prefault({}).describe('Vault audit rules (V1-V7)'),
+    ssh: SshConfig.prefault({}).describe('host sshd rules (S1-S3)'),
+    swarm: SwarmConfig.prefault({}).describe('build swarm rules (N1, N2, G1)'),
+    hosts: HostsConfig.prefault({}).describe('host lifecycle rules (R1, R2)'),
+    engine: EngineConfig.prefault({}).describe('rule evaluation: lateness and state bounds'),
+    health: HealthConfig.prefault({}).describe('detector health rules (H1, H2)'),
     rules: z.record(z.string(), RuleOverride).default({}).describe('per-rule overrides keyed by rule id'),
   })
   .describe('tripline configuration');

@@ -10,7 +10,7 @@
 // (nothing to judge). An entry that is not an address is outside every set (fail closed).
 // Stages: the rule fires on every stage of a request with the same key; counting the
 // request once is the engine's job (it anchors k8s alert ids on auditID, given in details).
-import { defineRule, type Finding, type RuleContext } from '../define.js';
+import { defineRule, type Finding, type RuleContext, type MatchRule } from '../define.js';
 import type { SecurityEvent } from '../../schemas/event.js';
 
 const SETS = ['trusted', 'devvm'] as const;
@@ -43,7 +43,7 @@ export function k8sObject(e: SecurityEvent): string | null {
   return obj ? `${t.resource}${sub} ${obj}` : `${t.resource}${sub}`;
 }
 
-export const K2 = defineRule({
+export const K2: MatchRule = defineRule({
   kind: 'match',
   id: 'K2',
   title: 'ServiceAccount token used outside the cluster',

@@ -9,12 +9,12 @@
 // not "in" a sensitive namespace and does not fire: controllers watch secrets cluster-wide
 // all the time, and K3 would drown in them (see the runbook).
 // Stages: fires on every stage with the same key; the engine counts the request once.
-import { defineRule } from '../define.js';
+import { defineRule, type MatchRule } from '../define.js';
 import { k8sDetails, k8sObject } from './k2-serviceaccount-outside.js';
 
 const READ_VERBS = new Set(['get', 'list', 'watch']);
 
-export const K3 = defineRule({
+export const K3: MatchRule = defineRule({
   kind: 'match',
   id: 'K3',
   title: 'Secret read in a sensitive namespace',

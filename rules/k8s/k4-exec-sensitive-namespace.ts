@@ -8,7 +8,7 @@
 // status), other verbs. Denied attempts do fire (code in details).
 // Stages: exec logs ResponseStarted and, when the session ends, ResponseComplete; both
 // fire with the same key and the engine counts the request once (by auditID).
-import { defineRule } from '../define.js';
+import { defineRule, type MatchRule } from '../define.js';
 import { k8sDetails } from './k2-serviceaccount-outside.js';
 
 const SUBRESOURCES = new Set(['exec', 'attach']);
@@ -23,7 +23,7 @@ export function execCommand(uri: string | null | undefined): string | null {
   return args.length > 0 ? args.join(' ') : null;
 }
 
-export const K4 = defineRule({
+export const K4: MatchRule = defineRule({
   kind: 'match',
   id: 'K4',
   title: 'Exec into a pod in a sensitive namespace',

@@ -6,12 +6,12 @@
 // any subresource; denied attempts fire too (code in details). Key = the object.
 // Must not fire: reads (get/list/watch), create, other objects.
 // Stages: fires on every stage with the same key; the engine counts the request once.
-import { defineRule } from '../define.js';
+import { defineRule, type MatchRule } from '../define.js';
 import { k8sDetails } from './k2-serviceaccount-outside.js';
 
 const VERBS = new Set(['update', 'patch', 'delete']);
 
-export const K6 = defineRule({
+export const K6: MatchRule = defineRule({
   kind: 'match',
   id: 'K6',
   title: 'Audit-critical object changed',

@@ -13,7 +13,7 @@
 // (only verbs, a copy/move) is judged on the resulting object (responseObject, level
 // RequestResponse) when the line has it, else it does not fire.
 // Stages: fires on each stage that carries the body, with the same key.
-import { defineRule, type RuleContext } from '../define.js';
+import { defineRule, type RuleContext, type MatchRule } from '../define.js';
 import type { SecurityEvent } from '../../schemas/event.js';
 import { k8sDetails } from './k2-serviceaccount-outside.js';
 
@@ -125,7 +125,7 @@ export function isRbac(e: SecurityEvent, resource: string): boolean {
   return e.target.resource === resource && (!e.target.apiGroup || e.target.apiGroup === 'rbac.authorization.k8s.io') && !e.target.subresource;
 }
 
-export const K7 = defineRule({
+export const K7: MatchRule = defineRule({
   kind: 'match',
   id: 'K7',
   title: 'Wildcard ClusterRole written',

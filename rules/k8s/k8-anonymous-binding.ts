@@ -10,7 +10,7 @@
 // JSON patch on the `value` of add/replace ops that set the whole list, one subject, or a
 // subject's name; a copy/move into subjects is judged on responseObject when present.
 // Stages: fires on each stage that carries the body, with the same key.
-import { defineRule } from '../define.js';
+import { defineRule, type MatchRule } from '../define.js';
 import type { SecurityEvent } from '../../schemas/event.js';
 import { k8sDetails } from './k2-serviceaccount-outside.js';
 import { asPatchOps, bodies, isObj, isRbac, objectName, pointer } from './k7-wildcard-clusterrole.js';
@@ -70,7 +70,7 @@ function roleRef(e: SecurityEvent): string | null {
   return null;
 }
 
-export const K8 = defineRule({
+export const K8: MatchRule = defineRule({
   kind: 'match',
   id: 'K8',
   title: 'Role bound to anonymous users',

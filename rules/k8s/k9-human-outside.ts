@@ -7,12 +7,12 @@
 // as IPv4), a non-human caller (ServiceAccounts are K2), or no sourceIPs at all.
 // Stages: fires on every stage with the same key; the engine counts the request once
 // (by auditID, given in details), as for K2.
-import { defineRule, type Finding } from '../define.js';
+import { defineRule, type Finding, type MatchRule } from '../define.js';
 import { k8sDetails, k8sObject, outsideAddresses } from './k2-serviceaccount-outside.js';
 
 const SETS = ['trusted', 'devvm'] as const;
 
-export const K9 = defineRule({
+export const K9: MatchRule = defineRule({
   kind: 'match',
   id: 'K9',
   title: 'Human Kubernetes credentials used outside trusted networks',

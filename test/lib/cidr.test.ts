@@ -141,6 +141,16 @@ describe('CidrSet', () => {
     expect(s.has('fec0::1')).toBe(false);
   });
 
+  it('unites sets: an address in any of them is in the union', () => {
+    const u = CidrSet.union([CidrSet.parse(['10.0.20.0/22']), CidrSet.parse(['10.0.10.0/24', '2001:db8::/32']), CidrSet.parse([])]);
+    expect(u.has('10.0.21.1')).toBe(true);
+    expect(u.has('10.0.10.9')).toBe(true);
+    expect(u.has('2001:db8::9')).toBe(true);
+    expect(u.has('10.0.11.1')).toBe(false);
+    expect(u.entries).toEqual(['10.0.20.0/22', '10.0.10.0/24', '2001:db8::/32']);
+    expect(u.size).toBe(3);
+  });
+
   it('throws naming the bad entry', () => {
     expect(() => CidrSet.parse(['10.0.0.0/8', '10.0.0.300/8'])).toThrow('network entry "10.0.0.300/8" is not an IPv4/IPv6 address or CIDR');
     expect(() => CidrSet.parse(['10.0.20.5/22'])).toThrow(/"10\.0\.20\.5\/22" has host bits set/);

@@ -1,0 +1,44 @@
+// V2: a Vault audit device was enabled, changed or disabled.
+// Fires: the *request* entry of a create/update/delete on `sys/audit/<path>` (not the
+// `sys/audit` listing, not `sys/audit-hash/<path>`). Denied attempts fire too (the error
+// is in details). Key = the device path.
+// One Vault request gives one alert: alert ids hash the triggering event, so firing on
+// both entries would raise two. The request entry is the one always written (disabling a
+// device stops it before it logs the response), so the response entry never fires.
+// Must not fire: reads and lists, the response entry, other paths.
+import { defineRule, type MatchRule } from '../define.js';
+import { vaultActor, vaultDetails, vaultFrom } from './v1-root-token.js';
+
+const OPERATIONS: Record<string, string> = { create: 'enabled', update: 'enabled or changed', delete: 'disabled' };
+
+export const V2: MatchRule = defineRule({
+  kind: 'match',
+  id: 'V2',
+  title: 'Vault audit device changed',
+  severity: 'critical',
+  sources: ['vault-audit'],
+  apps: ['vault'],
+  runbook: 'v2',
+  tags: ['T1562.008'],
+  description: 'create/update/delete on sys/audit/<path>: an audit device enabled, changed or disabled',
+  params: () => ({ paths: ['sys/audit/<path>'], operations: Object.keys(OPERATIONS), entry: 'request' }),
+  match(e) {
+    const v = e.vault;
+    if (!v || e.action !== 'audit.config' || v.type !== 'request' || !v.operation || !Object.hasOwn(OPERATIONS, v.operation)) return null;
+    const what = OPERATIONS[v.operation]!;
+    const device = e.target.name ?? v.path?.slice('sys/audit/'.length) ?? '(unknown)';
+    const actor = vaultActor(e);
+    return {
+      key: device,
+      summary: `${actor} ${what} audit device ${device} (${v.operation} ${v.path}) from ${vaultFrom(e)}${v.error ? ` (error: ${v.error})` : ''}`,
+      fields: {
+        actor,
+        actorKind: e.actor.kind,
+        addresses: [...e.client.addrs],
+        target: v.path,
+        host: e.host,
+        details: { ...vaultDetails(e), device },
+      },
+    };
+  },
+});

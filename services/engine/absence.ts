@@ -1,0 +1,94 @@
+// Source silence for one absence rule (H1): the last event time per source, checked
+// against each source's maxSilence whenever the watermark advances.
+//
+// Invariants:
+// - Event time only: a source is silent when watermark − lastSeen > maxSilence, so a
+//   replay of last month raises exactly the H1 alerts the live run would have.
+// - A source that never spoke counts from the first event time the engine saw.
+// - One alert per silence: the silence is identified by its start (lastSeen), which only
+//   changes when the source speaks again (that re-arms the rule).
+// - Tracked sources: the configured ones when a list is given (replay: the inputs),
+//   else every source seen; bounded by maxKeys either way.
+// - The source's last line is kept (capped) as the alert's evidence.
+import type { Evidence } from '../../schemas/alert.js';
+import type { InputKind } from '../../schemas/event.js';
+import { CappedMap } from './capped-map.js';
+
+export interface SourceSilenceState {
+  kind: InputKind;
+  lastSeenMs: number | null;
+  /** Start (ms) of the silence that already fired, so it fires once. */
+  firedFor: number | null;
+  lastLine: Evidence | null;
+}
+
+export interface DueSilence {
+  source: string;
+  kind: InputKind;
+  lastSeenMs: number | null;
+  silentSinceMs: number;
+  maxSilenceMs: number;
+  atMs: number;
+  lastLine: Evidence | null;
+}
+
+export type AbsenceJson = Array<[string, SourceSilenceState]>;
+
+export class AbsenceTracker {
+  readonly sources: CappedMap<SourceSilenceState>;
+  private readonly fixed: boolean;
+
+  constructor(configured: ReadonlyArray<{ name: string; kind: InputKind }> | undefined, maxKeys: number) {
+    this.sources = new CappedMap<SourceSilenceState>(maxKeys);
+    this.fixed = configured !== undefined;
+    for (const s of configured ?? []) this.sources.set(s.name, { kind: s.kind, lastSeenMs: null, firedFor: null, lastLine: null });
+  }
+
+  /** The source spoke at `ms`. */
+  observe(name: string, kind: InputKind, ms: number, evidence: Evidence): void {
+    const s = this.sources.get(name);
+    if (!s) {
+      if (this.fixed) return;
+      this.sources.set(name, { kind, lastSeenMs: ms, firedFor: null, lastLine: evidence });
+      return;
+    }
+    if (s.lastSeenMs === null || ms >= s.lastSeenMs) {
+      s.lastSeenMs = ms;
+      s.lastLine = evidence;
+    }
+  }
+
+  /** Silences that passed their limit by `watermarkMs` and have not fired yet; marks them fired. */
+  due(watermarkMs: number, firstEventMs: number, maxSilence: (name: string, kind: InputKind) => number): DueSilence[] {
+    const out: DueSilence[] = [];
+    for (const [name, s] of this.sources.entries()) {
+      const since = s.lastSeenMs ?? firstEventMs;
+      if (s.firedFor === since) continue;
+      const limit = maxSilence(name, s.kind);
+      if (watermarkMs - since <= limit) continue;
+      s.firedFor = since;
+      out.push({
+        source: name,
+        kind: s.kind,
+        lastSeenMs: s.lastSeenMs,
+        silentSinceMs: since,
+        maxSilenceMs: limit,
+        atMs: since + limit,
+        lastLine: s.lastLine,
+      });
+    }
+    return out;
+  }
+
+  toJSON(): AbsenceJson {
+    return [...this.sources.entries()].map(([k, s]) => [k, { ...s }]);
+  }
+
+  restore(entries: AbsenceJson): void {
+    for (const [name, s] of entries) {
+      const configured = this.sources.get(name);
+      if (this.fixed && !configured) continue; // no longer an input: forget it
+      this.sources.set(name, { ...s, kind: configured?.kind ?? s.kind });
+    }
+  }
+}

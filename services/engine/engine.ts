@@ -1,0 +1,247 @@
+// The detection engine: events in, alerts out, in event time only (architecture
+// conventions 3-5). The replay CLI and the live runner call exactly this API.
+//
+// Time: watermark = newest event time seen − engine.allowedLateness. An event older than
+// the watermark is LATE. Per event, in this order:
+//  1. the watermark advances; absence (H1) and error-rate (H2) windows it closes are
+//     judged, with each source's last-seen time as it was BEFORE this event;
+//  2. this event's source is marked as heard (H1) and its line counted (H2);
+//  3. correlation indexes take the event (sshd PID, boots, shutdowns);
+//  4. match rules run (late events too: they are stateless). Their alert ids are
+//     anchored on the API request (k8s auditID, Vault request id) when there is one,
+//     and each id is emitted once, so a request logged at several stages alerts once;
+//  5. threshold rules add the event to their windows, firing at the crossing (issue 4:
+//     not when the window closes). LATE events skip this step: their windows may have
+//     been judged already, and counting them would make the result depend on arrival
+//     order. They are counted in stats().late;
+//  6. first-seen rules see the event (late ones too: a set does not depend on order).
+// Rules are skipped for events whose app they do not list; disabled rules
+// (rules.<id>.enabled: false) never run. Nothing here reads the wall clock.
+//
+// State is bounded (engine.maxKeys per rule and per correlation index, LRU eviction,
+// counted) and snapshot()-able to JSON; `new Engine({ ..., state })` continues exactly
+// where the snapshot left off.
+import type { Alert } from '../../schemas/alert.js';
+import type { Config } from '../../schemas/config.js';
+import type { InputKind, SecurityEvent } from '../../schemas/event.js';
+import type { Rule, RuleContext } from '../../rules/define.js';
+import { effectiveSeverity, evidenceOf, isEnabled } from './alert-build.js';
+import type { CappedMap } from './capped-map.js';
+import { buildRuleContext } from './context.js';
+import { EngineCorrelations } from './correlations.js';
+import { AbsenceRunner, ErrorRateRunner, FirstSeenRunner, MatchRunner, ThresholdRunner, type RuleErrors } from './runners.js';
+import { EmittedIds, hasRequestIdentity, requestAnchor } from './request-dedupe.js';
+import { checkSnapshot, ENGINE_SNAPSHOT_VERSION, type EngineSnapshot } from './state.js';
+
+export type { EngineSnapshot } from './state.js';
+
+export interface EngineInput {
+  event: SecurityEvent;
+  /** The raw line the event was parsed from (alert evidence). */
+  line: string;
+}
+
+export interface SourceInfo {
+  name: string;
+  kind: InputKind;
+}
+
+export interface EngineStats {
+  events: number;
+  late: number;
+  evictions: Record<string, number>;
+  keys: Record<string, number>;
+  watermarkMs: number | null;
+  /** Exceptions thrown by rule code, by rule id (a rule bug; the event still reached the other rules). */
+  ruleErrors: Record<string, number>;
+}
+
+export interface EngineOptions {
+  rules: readonly Rule[];
+  config: Config;
+  /** Sources H1 watches (replay: the inputs). Without it, every source seen is watched. */
+  sources?: readonly SourceInfo[];
+  /** A snapshot() of an earlier engine to continue from. */
+  state?: EngineSnapshot;
+}
+
+/** How often idle window keys are swept (events). */
+const SWEEP_EVERY = 1024;
+
+export class Engine {
+  private readonly ctx: RuleContext;
+  private readonly corr: EngineCorrelations;
+  private readonly latenessMs: number;
+  private readonly matchers: MatchRunner[] = [];
+  private readonly thresholds: ThresholdRunner[] = [];
+  private readonly firstSeen: FirstSeenRunner[] = [];
+  private readonly absences: AbsenceRunner[] = [];
+  private readonly errorRates: ErrorRateRunner[] = [];
+  private readonly ruleErrors: RuleErrors = {};
+  private readonly emitted: EmittedIds;
+  private maxEventMs: number | null = null;
+  private firstEventMs: number | null = null;
+  private events = 0;
+  private late = 0;
+  private sinceSweep = 0;
+
+  constructor(opts: EngineOptions) {
+    const { config } = opts;
+    const maxKeys = config.engine.maxKeys;
+    this.latenessMs = config.engine.allowedLateness;
+    this.corr = new EngineCorrelations(maxKeys);
+    this.emitted = new EmittedIds(maxKeys);
+    this.ctx = buildRuleContext(config, this.corr);
+    const errs = this.ruleErrors;
+    for (const rule of opts.rules) {
+      if (!isEnabled(rule, config)) continue;
+      const sev = effectiveSeverity(rule, config);
+      switch (rule.kind) {
+        case 'match':
+          this.matchers.push(new MatchRunner(rule, sev, this.ctx, errs));
+          break;
+        case 'threshold': {
+          const windowMs = rule.window(config);
+          const cooldownMs = config.rules[rule.id]?.cooldown ?? rule.cooldown?.(config) ?? windowMs;
+          const params = { threshold: rule.threshold(config), windowMs, cooldownMs, maxKeys };
+          this.thresholds.push(new ThresholdRunner(rule, sev, this.ctx, errs, params));
+          break;
+        }
+        case 'first-seen':
+          this.firstSeen.push(new FirstSeenRunner(rule, sev, this.ctx, errs, maxKeys));
+          break;
+        case 'absence':
+          this.absences.push(new AbsenceRunner(rule, sev, this.ctx, errs, opts.sources, maxKeys));
+          break;
+        case 'error-rate': {
+          const pe = config.health.parseErrors;
+          const params = { windowMs: pe.window, ratio: pe.ratio, minLines: pe.minLines, maxKeys };
+          this.errorRates.push(new ErrorRateRunner(rule, sev, this.ctx, errs, params));
+          break;
+        }
+      }
+    }
+    if (opts.state) this.restore(checkSnapshot(opts.state));
+  }
+
+  private watermark(): number | null {
+    return this.maxEventMs === null ? null : this.maxEventMs - this.latenessMs;
+  }
+
+  push(input: EngineInput): Alert[] {
+    const e = input.event;
+    this.events++;
+    const before = this.watermark();
+    const late = before !== null && e.tsMs < before;
+    if (late) this.late++;
+    this.firstEventMs ??= e.tsMs;
+    if (this.maxEventMs === null || e.tsMs > this.maxEventMs) this.maxEventMs = e.tsMs;
+    const wm = this.watermark()!;
+
+    const out: Alert[] = before === null || wm > before ? this.closeUpTo(wm) : [];
+    const evidence = evidenceOf(e, input.line);
+    for (const r of this.absences) r.tracker.observe(e.source.name, e.source.kind, e.tsMs, evidence);
+    for (const r of this.errorRates) r.tracker.line(e.source.name, e.source.kind, e.tsMs);
+    this.corr.observe(e, this.maxEventMs);
+
+    const anchor = requestAnchor(e);
+    const once = hasRequestIdentity(e);
+    for (const r of this.matchers) {
+      if (!r.apps.has(e.app)) continue;
+      for (const a of r.run(e, evidence, anchor)) if (!once || this.emitted.first(a.id, e.tsMs, this.maxEventMs)) out.push(a);
+    }
+    if (!late) for (const r of this.thresholds) if (r.apps.has(e.app)) out.push(...r.run(e, input.line, wm));
+    for (const r of this.firstSeen) if (r.apps.has(e.app)) out.push(...r.run(e, evidence));
+
+    if (++this.sinceSweep >= SWEEP_EVERY) {
+      this.sinceSweep = 0;
+      for (const r of this.thresholds) r.windows.sweep(wm);
+    }
+    return out;
+  }
+
+  pushError(err: { sourceName: string; kind: InputKind; code: string }): Alert[] {
+    for (const r of this.errorRates) r.tracker.error(err.sourceName, err.kind, err.code, this.watermark());
+    // A failed line carries no event time, so it cannot advance the watermark or close anything.
+    return [];
+  }
+
+  /**
+   * End of input (replay): judges silences up to the LAST EVENT TIME (no lateness left
+   * to wait for, and never beyond it) and every open error-rate window. Threshold rules
+   * have nothing to close: they fired at their crossings.
+   */
+  flush(): Alert[] {
+    if (this.maxEventMs === null || this.firstEventMs === null) return [];
+    const out: Alert[] = [];
+    for (const r of this.absences) out.push(...r.close(this.maxEventMs, this.firstEventMs));
+    for (const r of this.errorRates) out.push(...r.closeAll());
+    return out;
+  }
+
+  private closeUpTo(wm: number): Alert[] {
+    const out: Alert[] = [];
+    for (const r of this.absences) out.push(...r.close(wm, this.firstEventMs!));
+    for (const r of this.errorRates) out.push(...r.close(wm));
+    return out;
+  }
+
+  /** Every keyed structure, by the name stats() reports it under. */
+  private structures(): Array<[string, CappedMap<unknown>]> {
+    const list: Array<[string, CappedMap<unknown>]> = [];
+    for (const r of this.thresholds) list.push([r.rule.id, r.windows.keys]);
+    for (const r of this.firstSeen) list.push([r.rule.id, r.seen.keys]);
+    for (const r of this.absences) list.push([r.rule.id, r.tracker.sources]);
+    for (const r of this.errorRates) list.push([r.rule.id, r.tracker.sources]);
+    list.push(['match.requests', this.emitted.ids]);
+    list.push(['corr.ssh', this.corr.ssh], ['corr.boots', this.corr.boots.hosts], ['corr.shutdowns', this.corr.boots.shutdowns]);
+    return list as Array<[string, CappedMap<unknown>]>;
+  }
+
+  stats(): EngineStats {
+    const evictions: Record<string, number> = {};
+    const keys: Record<string, number> = {};
+    for (const [name, m] of this.structures()) {
+      evictions[name] = m.evicted;
+      keys[name] = m.size;
+    }
+    return { events: this.events, late: this.late, evictions, keys, watermarkMs: this.watermark(), ruleErrors: { ...this.ruleErrors } };
+  }
+
+  snapshot(): EngineSnapshot {
+    const byRule = <R extends { rule: Rule }, J>(runners: R[], f: (r: R) => J): Record<string, J> =>
+      Object.fromEntries(runners.map((r) => [r.rule.id, f(r)]));
+    const s = this.stats();
+    return {
+      version: ENGINE_SNAPSHOT_VERSION,
+      clock: { maxEventMs: this.maxEventMs, firstEventMs: this.firstEventMs },
+      counters: { events: s.events, late: s.late, evictions: s.evictions, ruleErrors: s.ruleErrors },
+      threshold: byRule(this.thresholds, (r) => r.windows.toJSON()),
+      firstSeen: byRule(this.firstSeen, (r) => r.seen.toJSON()),
+      absence: byRule(this.absences, (r) => r.tracker.toJSON()),
+      errorRate: byRule(this.errorRates, (r) => r.tracker.toJSON()),
+      correlations: this.corr.toJSON(),
+      matchRequests: this.emitted.toJSON(),
+    };
+  }
+
+  private restore(s: EngineSnapshot): void {
+    this.maxEventMs = s.clock.maxEventMs;
+    this.firstEventMs = s.clock.firstEventMs;
+    this.events = s.counters.events;
+    this.late = s.counters.late;
+    Object.assign(this.ruleErrors, s.counters.ruleErrors);
+    // State of rules that no longer run (unknown, disabled) is simply not picked up.
+    for (const r of this.thresholds) r.windows.restore(s.threshold[r.rule.id] ?? []);
+    for (const r of this.firstSeen) r.seen.restore(s.firstSeen[r.rule.id] ?? []);
+    for (const r of this.absences) r.tracker.restore(s.absence[r.rule.id] ?? []);
+    for (const r of this.errorRates) {
+      const j = s.errorRate[r.rule.id];
+      if (j) r.tracker.restore(j);
+    }
+    this.corr.restore(s.correlations);
+    this.emitted.restore(s.matchRequests ?? []);
+    // Evictions counted before the snapshot carry on; restoring itself may evict more.
+    for (const [name, m] of this.structures()) m.evicted += s.counters.evictions[name] ?? 0;
+  }
+}

@@ -1,0 +1,251 @@
+// The durable outbox and the delivered-id log: what the router (issue 5) reads and marks.
+//
+// What it writes (tables `outbox` and `deliveries` in state.db, created by store.ts):
+// - outbox: one row per alert id, inserted by StateStore.commit in the same transaction as
+//   the positions that produced it (INSERT OR IGNORE: the deterministic id is the
+//   idempotency key, so re-processing lines after a crash adds nothing). `seq` is the
+//   enqueue order. `state` is 'open' while the alert JSON is kept, 'pruned' once prune()
+//   dropped the body: the row then survives only as a tombstone of its id.
+// - deliveries: one row per (alert id, sink) once the router reported on it: 'retry'
+//   (transient failure, with next_attempt_ms), 'delivered' or 'dead' (permanent failure),
+//   attempts, last error code. No row means "never tried" (pending now).
+//
+// Invariants:
+// - An alert id is posted at most once per sink across restarts: wasDelivered/pending read
+//   the deliveries row, and the id tombstone keeps a re-created alert from re-entering the
+//   outbox for `idLogRetentionMs` (default 14 days) after it was enqueued.
+// - 'delivered' is final: a late markFailed never downgrades it.
+// - All times are epoch ms from the injected clock or the caller; nothing reads Date.now.
+//
+// Retention (prune): bodies of alerts settled (delivered or dead) for *every* configured
+// sink are dropped after `olderThanMs`; an unsettled alert keeps its body however old (the
+// router's retry policy ends it with 'dead'). Tombstones and their deliveries rows go after
+// max(olderThanMs, idLogRetentionMs). Why 14 days: a re-created alert id needs a tombstone
+// for as long as its source lines can be read again: normally only the lines since the
+// last engine checkpoint (minutes), but lost positions with `startAt: beginning` re-read
+// whole files, and rotated logs are commonly kept for 7 days; 14 covers that twice.
+//
+// Cost: pending() walks open rows in seq order through a partial index; open rows are the
+// alerts of the last `olderThanMs` (tripline raises a few alerts, not thousands, per hour).
+import { statSync } from 'node:fs';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { Alert } from '../../schemas/alert.js';
+import { SQLITE, sqliteCode, writeError } from './recover.js';
+
+export const OUTBOX_SCHEMA = `
+CREATE TABLE IF NOT EXISTS outbox (
+  id TEXT PRIMARY KEY,
+  rule TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  ts TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  alert_json TEXT,
+  seq INTEGER NOT NULL UNIQUE,
+  enqueued_ms INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('open', 'pruned'))
+);
+CREATE INDEX IF NOT EXISTS outbox_open ON outbox(seq) WHERE state = 'open';
+CREATE INDEX IF NOT EXISTS outbox_fingerprint ON outbox(fingerprint, seq);
+CREATE TABLE IF NOT EXISTS deliveries (
+  alert_id TEXT NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+  sink TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('retry', 'delivered', 'dead')),
+  attempts INTEGER NOT NULL,
+  next_attempt_ms INTEGER,
+  last_code TEXT,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (alert_id, sink)
+) WITHOUT ROWID;
+`;
+
+export const DEFAULT_ID_LOG_RETENTION_MS = 14 * 24 * 3600 * 1000;
+
+/** The router's dedup key of an alert: rule and key, separated by a character neither contains. */
+export function fingerprintOf(alert: Pick<Alert, 'rule' | 'key'>): string {
+  return `${alert.rule}\u001f${alert.key}`;
+}
+
+export interface PendingDelivery {
+  seq: number;
+  alert: Alert;
+  /** Attempts already made for this sink (0 = never tried). */
+  attempts: number;
+  lastCode: string | null;
+}
+
+export interface FailureInfo {
+  /** true: never retry this alert on this sink ('dead'). */
+  permanent: boolean;
+  /** Epoch ms of the next attempt (transient failures); omitted means "as soon as possible". */
+  nextAttemptMs?: number;
+  /** Stable error code, e.g. TRIP_SINK_SLACK_429. */
+  code: string;
+}
+
+export interface OutboxStats {
+  /** All outbox rows, tombstones included. */
+  outboxRows: number;
+  /** Rows that still hold the alert JSON. */
+  openRows: number;
+  /** Alerts not yet delivered or dead, per sink. */
+  pending: Record<string, number>;
+  /** state.db plus its WAL on disk, in bytes. */
+  dbBytes: number;
+}
+
+export interface PruneResult {
+  bodiesDropped: number;
+  idsForgotten: number;
+}
+
+const PENDING_SQL = `
+SELECT o.seq AS seq, o.id AS id, o.alert_json AS json, coalesce(d.attempts, 0) AS attempts, d.last_code AS lastCode
+FROM outbox o LEFT JOIN deliveries d ON d.alert_id = o.id AND d.sink = ?
+WHERE o.state = 'open' AND (d.status IS NULL OR (d.status = 'retry' AND d.next_attempt_ms <= ?))
+ORDER BY o.seq LIMIT ?`;
+
+const DEPTH_SQL = `
+SELECT count(*) AS n FROM outbox o LEFT JOIN deliveries d ON d.alert_id = o.id AND d.sink = ?
+WHERE o.state = 'open' AND (d.status IS NULL OR d.status = 'retry')`;
+
+export class Outbox {
+  private readonly insertStmt: StatementSync;
+  private readonly pendingStmt: StatementSync;
+  private readonly deliveredStmt: StatementSync;
+  private readonly failedStmt: StatementSync;
+  private readonly depthStmt: StatementSync;
+  private readonly wasDeliveredStmt: StatementSync;
+  private readonly dropBodiesStmt: StatementSync;
+  private readonly forgetStmt: StatementSync;
+
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly dbPath: string,
+    private readonly now: () => number,
+    private readonly idLogRetentionMs: number = DEFAULT_ID_LOG_RETENTION_MS,
+  ) {
+    this.insertStmt = db.prepare(
+      `INSERT OR IGNORE INTO outbox (id, rule, severity, ts, fingerprint, alert_json, seq, enqueued_ms, state)
+       VALUES (?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM outbox), ?, 'open')`,
+    );
+    this.pendingStmt = db.prepare(PENDING_SQL);
+    this.deliveredStmt = db.prepare(
+      `INSERT INTO deliveries (alert_id, sink, status, attempts, next_attempt_ms, last_code, updated_ms)
+       VALUES (?, ?, 'delivered', 1, NULL, NULL, ?)
+       ON CONFLICT (alert_id, sink) DO UPDATE SET status = 'delivered', attempts = attempts + 1,
+         next_attempt_ms = NULL, updated_ms = excluded.updated_ms
+       WHERE status <> 'delivered'`,
+    );
+    this.failedStmt = db.prepare(
+      `INSERT INTO deliveries (alert_id, sink, status, attempts, next_attempt_ms, last_code, updated_ms)
+       VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)
+       ON CONFLICT (alert_id, sink) DO UPDATE SET status = ?3, attempts = attempts + 1,
+         next_attempt_ms = ?4, last_code = ?5, updated_ms = ?6
+       WHERE status <> 'delivered'`,
+    );
+    this.depthStmt = db.prepare(DEPTH_SQL);
+    this.wasDeliveredStmt = db.prepare(`SELECT 1 AS y FROM deliveries WHERE alert_id = ? AND sink = ? AND status = 'delivered'`);
+    this.dropBodiesStmt = db.prepare(
+      `UPDATE outbox SET alert_json = NULL, state = 'pruned'
+       WHERE state = 'open' AND enqueued_ms < ?1
+         AND (SELECT count(*) FROM deliveries d
+              WHERE d.alert_id = outbox.id AND d.status IN ('delivered', 'dead')
+                AND d.sink IN (SELECT value FROM json_each(?2))) = json_array_length(?2)`,
+    );
+    this.forgetStmt = db.prepare(`DELETE FROM outbox WHERE state = 'pruned' AND enqueued_ms < ?`);
+  }
+
+  /** Inserts one alert unless its id is known (open or tombstone); true if it was new. Call inside a transaction. */
+  insert(alert: Alert, alertJson: string, enqueuedMs: number): boolean {
+    const r = this.insertStmt.run(alert.id, alert.rule, alert.severity, alert.ts, fingerprintOf(alert), alertJson, enqueuedMs);
+    return Number(r.changes) === 1;
+  }
+
+  /**
+   * Up to `limit` alerts to attempt on `sink` now: never tried, or failed transiently with
+   * next attempt time <= nowMs; in enqueue order. A row whose JSON no longer parses is marked
+   * dead for this sink with code TRIP_STATE_BAD_ROW and skipped.
+   */
+  pending(sink: string, limit: number, nowMs: number): PendingDelivery[] {
+    const out: PendingDelivery[] = [];
+    const rows = this.pendingStmt.all(sink, nowMs, limit) as Array<{ seq: number; id: string; json: string; attempts: number; lastCode: string | null }>;
+    for (const row of rows) {
+      try {
+        out.push({ seq: row.seq, alert: JSON.parse(row.json) as Alert, attempts: row.attempts, lastCode: row.lastCode });
+      } catch {
+        this.markFailed(row.id, sink, { permanent: true, code: 'TRIP_STATE_BAD_ROW' });
+      }
+    }
+    return out;
+  }
+
+  /** Records a successful post. Idempotent. */
+  markDelivered(id: string, sink: string): void {
+    this.write(id, () => this.deliveredStmt.run(id, sink, this.now()));
+  }
+
+  /** Records a failed post: 'dead' if permanent, else 'retry' at `nextAttemptMs`. Never downgrades 'delivered'. */
+  markFailed(id: string, sink: string, failure: FailureInfo): void {
+    const status = failure.permanent ? 'dead' : 'retry';
+    const next = failure.permanent ? null : (failure.nextAttemptMs ?? this.now());
+    this.write(id, () => this.failedStmt.run(id, sink, status, next, failure.code, this.now()));
+  }
+
+  /** Alerts not yet delivered or dead on `sink`, whatever their next attempt time. */
+  depth(sink: string): number {
+    return Number((this.depthStmt.get(sink) as { n: number }).n);
+  }
+
+  wasDelivered(id: string, sink: string): boolean {
+    return this.wasDeliveredStmt.get(id, sink) !== undefined;
+  }
+
+  /**
+   * Drops the JSON of alerts enqueued more than `olderThanMs` ago and settled on every sink
+   * in `sinks`; forgets ids (tombstones and delivery rows) older than
+   * max(olderThanMs, idLogRetentionMs). See the header for why.
+   */
+  prune(olderThanMs: number, sinks: readonly string[]): PruneResult {
+    const now = this.now();
+    const bodyCutoff = now - olderThanMs;
+    const idCutoff = now - Math.max(olderThanMs, this.idLogRetentionMs);
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const dropped = this.dropBodiesStmt.run(bodyCutoff, JSON.stringify(sinks));
+      const forgotten = this.forgetStmt.run(idCutoff);
+      this.db.exec('COMMIT');
+      return { bodiesDropped: Number(dropped.changes), idsForgotten: Number(forgotten.changes) };
+    } catch (e) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw writeError(e, this.dbPath, 'pruning the outbox');
+    }
+  }
+
+  stats(sinks: readonly string[]): OutboxStats {
+    const counts = this.db
+      .prepare(`SELECT count(*) AS total, coalesce(sum(state = 'open'), 0) AS open FROM outbox`)
+      .get() as { total: number; open: number };
+    const pending: Record<string, number> = {};
+    for (const sink of sinks) pending[sink] = this.depth(sink);
+    let dbBytes = 0;
+    for (const file of [this.dbPath, `${this.dbPath}-wal`]) {
+      try {
+        dbBytes += statSync(file).size;
+      } catch {
+        // no WAL file right now
+      }
+    }
+    return { outboxRows: Number(counts.total), openRows: Number(counts.open), pending, dbBytes };
+  }
+
+  private write(id: string, run: () => unknown): void {
+    try {
+      run();
+    } catch (e) {
+      if (sqliteCode(e) === SQLITE.CONSTRAINT) {
+        throw new Error(`outbox: no alert with id ${JSON.stringify(id)} (never enqueued, or forgotten by prune)`, { cause: e });
+      }
+      throw writeError(e, this.dbPath, `recording a delivery of alert ${id}`);
+    }
+  }
+}
