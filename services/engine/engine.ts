@@ -83,7 +83,6 @@ export class Engine {
   private firstEventMs: number | null = null;
   private events = 0;
   private late = 0;
-  private sinceSweep = 0;
 
   constructor(opts: EngineOptions) {
     const { config } = opts;
@@ -153,10 +152,8 @@ export class Engine {
     if (!late) for (const r of this.thresholds) if (r.apps.has(e.app)) out.push(...r.run(e, input.line, wm));
     for (const r of this.firstSeen) if (r.apps.has(e.app)) out.push(...r.run(e, evidence));
 
-    if (++this.sinceSweep >= SWEEP_EVERY) {
-      this.sinceSweep = 0;
-      for (const r of this.thresholds) r.windows.sweep(wm);
-    }
+    // Keyed on the (restored) event count, so a restored engine sweeps when the original would have.
+    if (this.events % SWEEP_EVERY === 0) for (const r of this.thresholds) r.windows.sweep(wm);
     return out;
   }
 

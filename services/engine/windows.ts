@@ -12,8 +12,9 @@
 //   place, evaluated as an in-order run would have evaluated it, and the later entries
 //   whose windows it pushes over the threshold are re-checked; entries that were
 //   already over are not fired twice. So input shuffled within the lateness gives the
-//   same alerts and ids as in-order input, except where a later entry had already
-//   crossed on its own before the earlier one arrived (eager firing cannot retract).
+//   same alerts and ids as in-order input, except where a later entry (or one of the
+//   same instant) had already crossed on its own before the earlier one arrived: eager
+//   firing cannot retract, and the cooldown then suppresses the in-order trigger.
 // - Entries older than watermark − window can never be counted again and are pruned;
 //   keys with no entries and no cooldown left are swept; the key count is capped.
 import type { SecurityEvent } from '../../schemas/event.js';

@@ -80,10 +80,17 @@ describe('ruleCatalogue', () => {
     describe: () => ({ summary: '' }),
   } as unknown as Rule;
 
-  it('adds threshold, window and cooldown of windowed rules in config units', () => {
+  it('shows threshold and window of a windowed rule without params(), and a cooldown override', () => {
     const config = Config.parse({ k8s: { massDelete: { threshold: 8, window: '2m' } }, rules: { T5: { cooldown: '1h' } } });
     expect(ruleCatalogue([windowed], config)[0]!.params).toEqual({ threshold: 8, window: '2m', cooldown: '1h' });
     expect(ruleCatalogue([windowed], Config.parse({}))[0]!.params).toEqual({ threshold: 5, window: '1m' });
+  });
+
+  it("prefers the rule's own params() and shows Ms values as durations in the table", () => {
+    const own = { ...windowed, params: (c: Config) => ({ boots: c.k8s.massDelete.threshold, windowMs: c.k8s.massDelete.window, maxSilenceMs: { vault: 21_600_000 } }) } as Rule;
+    const [entry] = ruleCatalogue([own], Config.parse({}));
+    expect(entry!.params).toEqual({ boots: 5, windowMs: 60_000, maxSilenceMs: { vault: 21_600_000 } });
+    expect(tableLines([entry!]).slice(2)).toEqual(['    boots: 5', '    windowMs: 60000 (1m)', '    maxSilenceMs.vault: 21600000 (6h)']);
   });
 
   it('formats durations in the largest whole unit', () => {

@@ -4,7 +4,11 @@
 //
 //   makeEvent({ tsMs: at(90), app: 'sshd', action: 'auth.failure', ssh: ssh({ failures: 1 }) })
 //   input(e)  → { event, line } for Engine.push
+//   parseLine('syslog', '2026-06-10T00:00:01Z bastion sshd[7]: Failed password ...')
+//             → the real parser's event (throws on a parse error), for end-to-end rule tests
 import { SecurityEvent, type Actor, type InputKind, type Target } from '../../schemas/event.js';
+import { parsers } from '../../services/parsers/index.js';
+import type { ParseContext, ParseError } from '../../services/parsers/types.js';
 import { formatIso, parseRfc3339 } from '../../services/lib/time.js';
 
 /** A fixed instant all test times count from: 2026-06-10T00:00:00Z. */
@@ -106,4 +110,19 @@ export function boot(p: Partial<Facet<'boot'>> = {}): Facet<'boot'> {
 
 export function shutdown(p: Partial<Facet<'shutdown'>> = {}): Facet<'shutdown'> {
   return { kind: 'reboot', via: 'sudo', requestedBy: 'root', command: '/usr/bin/systemctl reboot', ...p };
+}
+
+let lineNo = 0;
+
+/** Runs a raw line through the real parser of `kind`; the result is either an event or a ParseError. */
+export function tryParse(kind: InputKind, line: string, over: Partial<ParseContext> = {}): { event: SecurityEvent } | { error: ParseError } {
+  const r = parsers[kind](line, { kind, sourceName: `test-${kind}`, position: `line ${++lineNo}`, carry: {}, year: 2026, ...over });
+  return r.ok ? { event: SecurityEvent.parse(r.event) } : { error: r.error };
+}
+
+/** The real parser's event for `line` (throws when it does not parse). */
+export function parseLine(kind: InputKind, line: string, over: Partial<ParseContext> = {}): SecurityEvent {
+  const r = tryParse(kind, line, over);
+  if ('error' in r) throw new Error(`test line did not parse (${r.error.code}: ${r.error.message}): ${line}`);
+  return r.event;
 }

@@ -1,7 +1,13 @@
 // The command registry: the only list of `tripline` commands.
 import type { Command } from '../command.js';
 import { parseCommand } from './parse.js';
+import { replayCommand } from './replay.js';
+import { checkCommand } from './check.js';
+import { rulesCommand } from './rules.js';
 
 export const commands: Record<string, Command> = {
   parse: parseCommand,
+  replay: replayCommand,
+  check: checkCommand,
+  rules: rulesCommand,
 };

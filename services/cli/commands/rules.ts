@@ -1,8 +1,8 @@
 // `tripline rules [--config FILE] [--format table|json]`: the rule catalogue as this
 // config makes it: id, effective severity (and the default when overridden), enabled,
-// source kinds, title, and each rule's effective parameters (rule.params(config), plus
-// threshold/window/cooldown for windowed rules). Values from config are made
-// terminal-safe in the table: a network name or glob can hold anything.
+// source kinds, title, and each rule's effective parameters (rule.params(config); for a
+// windowed rule without params(), its threshold and window; a cooldown override).
+// Values from config are made terminal-safe in the table: a glob can hold anything.
 import type { Config } from '../../../schemas/config.js';
 import type { Rule } from '../../../rules/define.js';
 import { rules as registry } from '../../../rules/index.js';
@@ -42,15 +42,12 @@ export interface RuleEntry {
 export function ruleCatalogue(rules: readonly Rule[], config: Config): RuleEntry[] {
   return rules.map((r) => {
     const o = config.rules[r.id];
-    const params: Record<string, unknown> = { ...(r.params?.(config) ?? {}) };
-    if (r.kind === 'threshold') {
-      params.threshold ??= r.threshold(config);
-      params.window ??= formatMs(r.window(config));
-      const cooldown = o?.cooldown ?? r.cooldown?.(config);
-      if (cooldown !== undefined) params.cooldown = formatMs(cooldown);
-    } else if (o?.cooldown !== undefined) {
-      params.cooldown = formatMs(o.cooldown);
-    }
+    // A rule's own params() say it best (R2 counts boots, not its internal threshold);
+    // a windowed rule without one still shows its threshold and window.
+    const own = r.params?.(config);
+    const params: Record<string, unknown> =
+      own !== undefined ? { ...own } : r.kind === 'threshold' ? { threshold: r.threshold(config), window: formatMs(r.window(config)) } : {};
+    if (o?.cooldown !== undefined) params.cooldown = formatMs(o.cooldown);
     return {
       id: r.id,
       title: r.title,
@@ -75,13 +72,18 @@ export function formatMs(ms: number): string {
   return `${ms}ms`;
 }
 
-/** Flattens parameters to `a.b: value` lines; lists are comma-joined. */
-function paramLines(params: Record<string, unknown>, prefix = ''): string[] {
+/**
+ * Flattens parameters to `a.b: value` lines; lists are comma-joined, and numbers under a
+ * key ending in `Ms` get their duration alongside (`windowMs: 60000 (1m)`).
+ */
+function paramLines(params: Record<string, unknown>, prefix = '', inMs = false): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(params)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) out.push(...paramLines(v as Record<string, unknown>, key));
+    const ms = inMs || k.endsWith('Ms');
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) out.push(...paramLines(v as Record<string, unknown>, key, ms));
     else if (Array.isArray(v)) out.push(`${key}: ${v.length === 0 ? '(none)' : v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ')}`);
+    else if (ms && typeof v === 'number') out.push(`${key}: ${v} (${formatMs(v)})`);
     else out.push(`${key}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   }
   return out;

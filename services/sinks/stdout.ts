@@ -1,0 +1,23 @@
+// stdout sink: one Alert JSON per line (jsonl), for pipes and for `tripline run`
+// without a Slack webhook. Format is pure (formatStdout); the sender only writes.
+import type { Writable } from 'node:stream';
+import type { Alert } from '../../schemas/alert.js';
+import type { SendResult, Sink } from './types.js';
+
+export function formatStdout(alert: Alert): string {
+  return `${JSON.stringify(alert)}\n`;
+}
+
+export class StdoutSink implements Sink {
+  readonly name = 'stdout';
+  constructor(private readonly out: Writable) {}
+
+  async send(alerts: Alert[]): Promise<SendResult> {
+    const text = alerts.map(formatStdout).join('');
+    await new Promise<void>((resolve) => {
+      if (this.out.write(text)) resolve();
+      else this.out.once('drain', resolve);
+    });
+    return { ok: true };
+  }
+}
