@@ -6,22 +6,9 @@ import { z } from 'zod';
 // `tripline check` can say what a key means. (zod keeps a description on the schema
 // instance: `.prefault()`/`.default()` make a new one, so describe after wrapping.)
 
-/** A duration: a number of seconds, or text such as "90s", "5m", "1h", "7d", "250ms". */
-export const Duration = z
-  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|min|h|d)$/, 'a duration such as 30s, 5m, 1h or 7d')], {
-    error: 'a duration: seconds as a number, or text such as 30s, 5m, 1h, 7d',
-  })
-  .transform((v) => durationMs(v))
-  .describe('a duration: seconds as a number, or 250ms, 30s, 5m, 1h, 7d');
-
-export function durationMs(v: number | string): number {
-  if (typeof v === 'number') return Math.round(v * 1000);
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)$/.exec(v.trim());
-  if (!m) throw new Error(`not a duration: ${v}`);
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
-  return Math.round(n * unit);
-}
+export { Duration, durationMs } from './durations.js';
+import { Duration } from './durations.js';
+import { HttpConfig, SinksConfig, SourceConfig } from './run-config.js';
 
 const names = (desc: string, dflt: string[]) => z.array(z.string().min(1)).default(dflt).describe(desc);
 
@@ -131,6 +118,7 @@ export const HostsConfig = z.strictObject({
 export const EngineConfig = z.strictObject({
   allowedLateness: Duration.prefault('30s').describe('how far behind the newest event a line may arrive and still join its window'),
   maxKeys: z.number().int().positive().default(100_000).describe('cap on keys per stateful rule; least recently updated keys are evicted'),
+  checkpointInterval: Duration.prefault('5s').describe('tripline run: how often the engine state is saved with the positions (a restart re-reads at most this much)'),
 });
 
 export const HealthConfig = z.strictObject({
@@ -168,6 +156,16 @@ export const Config = z
     engine: EngineConfig.prefault({}).describe('rule evaluation: lateness and state bounds'),
     health: HealthConfig.prefault({}).describe('detector health rules (H1, H2)'),
     rules: z.record(z.string(), RuleOverride).default({}).describe('per-rule overrides keyed by rule id'),
+    sources: z.array(SourceConfig).optional().describe('what tripline run reads; absent: the standard paths that exist on this machine'),
+    sinks: SinksConfig.optional().describe('where alerts go; absent: stdout'),
+    http: HttpConfig.prefault({}).describe('the operations endpoint of tripline run'),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    (c.sources ?? []).forEach((s, i) => {
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}": names key saved positions` });
+      seen.add(s.name);
+    });
   })
   .describe('tripline configuration');
 export type Config = z.infer<typeof Config>;

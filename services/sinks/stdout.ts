@@ -2,6 +2,7 @@
 // without a Slack webhook. Format is pure (formatStdout); the sender only writes.
 import type { Writable } from 'node:stream';
 import type { Alert } from '../../schemas/alert.js';
+import { alertTableRow } from '../cli/alert-table.js';
 import type { SendResult, Sink } from './types.js';
 
 export function formatStdout(alert: Alert): string {
@@ -10,10 +11,13 @@ export function formatStdout(alert: Alert): string {
 
 export class StdoutSink implements Sink {
   readonly name = 'stdout';
-  constructor(private readonly out: Writable) {}
+  constructor(
+    private readonly out: Writable,
+    private readonly format: 'jsonl' | 'table' = 'jsonl',
+  ) {}
 
   async send(alerts: Alert[]): Promise<SendResult> {
-    const text = alerts.map(formatStdout).join('');
+    const text = alerts.map((a) => (this.format === 'jsonl' ? formatStdout(a) : `${alertTableRow(a)}\n`)).join('');
     await new Promise<void>((resolve) => {
       if (this.out.write(text)) resolve();
       else this.out.once('drain', resolve);

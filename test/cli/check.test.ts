@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { Config } from '../../schemas/config.js';
 import type { Rule } from '../../rules/define.js';
 import { rules } from '../../rules/index.js';
-import { checkCommand, checkRuleSet, markdownAnchors, packageRoot } from '../../services/cli/commands/check.js';
+import { checkCommand, checkRuleSet, markdownAnchors } from '../../services/cli/commands/check.js';
+import { packageRoot } from '../../services/lib/package-root.js';
 import { makeIO } from '../helpers/io.js';
 
 async function configFile(text: string): Promise<string> {

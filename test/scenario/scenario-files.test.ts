@@ -145,6 +145,60 @@ describe('the story holds', () => {
     expect(after[0]!.tsMs - seal!.tsMs).toBeGreaterThan(5 * MIN);
   });
 
+  it('every evidence line parses to the facts its rule reads', () => {
+    const has = (xs: string[] | undefined, x: string) => (xs ?? []).includes(x);
+    const facts: Record<string, (e: SecurityEvent) => boolean> = {
+      K2: (e) => e.actor.kind === 'serviceaccount' && has(e.client.addrs, '198.51.100.23') && has(e.client.addrs, '10.0.20.15'),
+      K3: (e) => e.target.resource === 'secrets' && e.target.namespace === 'vault' && ['get', 'list'].includes(e.k8s!.verb),
+      K4: (e) => e.target.subresource === 'exec' && ['vault', 'dbaas'].includes(e.target.namespace!) && e.k8s!.stage === 'ResponseComplete',
+      K5: (e) => e.k8s!.verb === 'delete' && e.actor.name === 'kubernetes-admin' && e.k8s!.stage === 'ResponseComplete',
+      K6: (e) => e.k8s!.verb === 'update' && e.target.name === 'kubeadm-config' && e.target.namespace === 'kube-system',
+      K7: (e) => e.target.resource === 'clusterroles' && e.k8s!.hasRequestObject,
+      K8: (e) => e.target.resource === 'clusterrolebindings' && e.k8s!.hasRequestObject,
+      K9: (e) => e.actor.name === 'me@viktorbarzin.me' && has(e.client.addrs, '203.0.113.50'),
+      V1: (e) => e.vault!.type === 'response' && has(e.vault!.issued?.policies, 'root'),
+      V2: (e) => e.vault!.path === 'sys/audit/syslog' && e.action === 'audit.config',
+      V3: (e) => e.action === 'seal' && e.vault!.type === 'request',
+      V4: (e) => e.action === 'policy.write' && e.target.name === 'admin-lite',
+      V5: (e) => e.action === 'auth.failure' && e.vault!.error === null && e.vault!.responseDataError && e.vault!.issued === null,
+      V6: (e) => has(e.vault!.issued?.policies, 'admin-lite') && !has(e.vault!.callerPolicies, 'admin-lite') && !has(e.vault!.callerPolicies, 'root'),
+      V7: (e) => e.vault!.displayName === 'oidc-me@viktorbarzin.me' && has(e.client.addrs, '203.0.113.50'),
+      S1: (e) => e.action === 'auth.success' && has(e.client.addrs, '203.0.113.50') && e.host === 'pve',
+      S2: (e) => e.action === 'auth.failure' && e.client.addrs.join() === '192.0.2.44' && e.ssh!.failures === 1,
+      S3: (e) => e.client.addrs.join() === '192.0.2.201' && (e.action === 'auth.success' || e.ssh!.localPort === 52222),
+      N1: (e) => e.action === 'drone.register',
+      N2: (e) => e.action === 'drone.register' && e.drone!.sourceIp === '10.42.0.199',
+      G1: (e) => e.action === 'remote.action' && e.remote!.action === 'reboot' && e.remote!.targetIp === '10.42.0.199',
+      R1: (e) => e.action === 'host.boot',
+      R2: (e) => e.action === 'host.boot' && e.host === 'swarm-gw',
+      I1: (e) => e.ids!.priority === 1,
+      I2: (e) => e.ids!.priority !== null && e.ids!.priority >= 2 && e.ids!.priority <= 4,
+    };
+    const at = (file: string, line: number) => {
+      const r = (parsed.get(file as ScenarioInput) ?? []).find((x) => x.line === line);
+      if (!r?.result.ok) throw new Error(`${file}:${line} did not parse`);
+      return r.result.event;
+    };
+    for (const m of scenario.marks) {
+      const check = facts[m.mark.rule];
+      if (m.mark.kind !== 'fires' || !check) continue;
+      expect(check(at(m.file, m.line)), `${m.mark.rule} evidence ${m.file}:${m.line}`).toBe(true);
+    }
+    // S3: the Accepted line's sshd PID is the one that logged "on … port 52222".
+    const s3 = scenario.marks.filter((m) => m.mark.rule === 'S3' && m.mark.kind === 'fires').map((m) => at(m.file, m.line));
+    expect(new Set(s3.map((e) => e.ssh!.pid)).size).toBe(1);
+    // The fake " from 10.0.20.5 port 22" stays in the user name.
+    expect(events('auth.log').filter((e) => e.ssh?.user === 'guest from 10.0.20.5 port 22').map((e) => e.client.addrs)).toEqual([['192.0.2.44']]);
+    // The planned reboot is a sudo shutdown requested by root; worker-2's banner carries the new boot id.
+    const planned = events('auth.log').filter((e) => e.action === 'host.shutdown' && e.shutdown?.via === 'sudo');
+    expect(planned.map((e) => [e.host, e.shutdown!.requestedBy, e.shutdown!.kind])).toEqual([['pve', 'root', 'reboot']]);
+    const bootIds = new Set(events('journal.json').filter((e) => e.host === 'worker-2').map((e) => e.bootId));
+    expect(bootIds.size).toBe(2);
+    // Priority near misses: 0 / absent is null, text in the msg is not the priority.
+    const prios = events('snort-fast.log').filter((e) => e.ids!.sid === 1000002 || e.ids!.sid === 1000003).map((e) => e.ids!.priority);
+    expect(new Set(prios)).toEqual(new Set([null, 3]));
+  });
+
   it('expected-rules.json names every rule of docs/rules.md at least once', () => {
     const expected = JSON.parse(read(EXPECTED_FILE)) as Array<{ rule: string; key: string; evidence: string[] }>;
     expect([...new Set(expected.map((e) => e.rule))]).toEqual(RULE_ORDER);

@@ -14,6 +14,7 @@ import type { Rule } from '../../../rules/define.js';
 import { rules as registry } from '../../../rules/index.js';
 import { ConfigError, formatProblems, loadConfig } from '../../config/load.js';
 import { parseCommandArgs } from '../args.js';
+import { packageRoot } from '../../lib/package-root.js';
 import type { Command } from '../command.js';
 
 const USAGE = `Usage: tripline check [--config FILE]
@@ -25,24 +26,6 @@ Validates the configuration and the rule set, printing every problem at once.
 
 Exit status: 0 when config and rules are valid, 2 when anything is wrong.`;
 
-/** The package root: the nearest ancestor of this module holding tripline's package.json. */
-export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string | null {
-  let dir = from;
-  for (let i = 0; i < 8; i++) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'tripline') return dir;
-      } catch {
-        // an unreadable package.json is not ours; keep walking up
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return null;
-}
 
 /** GitHub-style heading slug: lower case, punctuation dropped, spaces to hyphens. */
 function slug(heading: string): string {

@@ -22,6 +22,7 @@ import type { Metrics } from '../../lib/metrics.js';
 import type { DeadLetters } from './dead-letters.js';
 
 export interface PipelineOptions {
+  /** Replaced on reload (see quiesce). */
   engine: Engine;
   store: StateStore;
   metrics: Metrics;
@@ -60,6 +61,15 @@ export class LivePipeline {
     if (this.stopped) return;
     this.stopped = true;
     await this.commitWithRetry({ positions: {}, alerts: [], engineSnapshot: this.o.engine.snapshot() });
+  }
+
+  /** Runs `swap` between batches and continues with the engine it returns (SIGHUP reload). */
+  async quiesce(swap: () => Engine): Promise<void> {
+    const run = this.tail.then(() => {
+      this.o.engine = swap();
+    });
+    this.tail = run.catch(() => undefined);
+    await run;
   }
 
   /** Newest event time per source (for lag). */
