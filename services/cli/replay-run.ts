@@ -9,6 +9,7 @@ import { openInput, readInput, type InputSpec, type ParsedRecord, type ReadOptio
 import { rules } from '../../rules/index.js';
 import type { CommandIO } from './command.js';
 import { Progress } from './output.js';
+import { parseRfc3339 } from '../lib/time.js';
 
 export interface ReplayOptions {
   specs: InputSpec[];
@@ -54,11 +55,17 @@ async function* timed(spec: InputSpec, index: number, opts: ReplayOptions, failu
   }
 }
 
-/** Alerts in event-time order; ties keep rule order then id, so output is deterministic. */
+/**
+ * Alerts in event-time order; ties keep emission order, so output is deterministic.
+ * Compared as times, not strings: "…:00Z" sorts after "…:00.6Z" as text.
+ */
 export function sortAlerts(alerts: Alert[]): Alert[] {
   return alerts
-    .map((a, i) => ({ a, i }))
-    .sort((x, y) => (x.a.ts < y.a.ts ? -1 : x.a.ts > y.a.ts ? 1 : x.i - y.i))
+    .map((a, i) => {
+      const t = parseRfc3339(a.ts);
+      return { a, i, ms: t?.ms ?? 0, ns: t?.subNs ?? 0 };
+    })
+    .sort((x, y) => x.ms - y.ms || x.ns - y.ns || x.i - y.i)
     .map((x) => x.a);
 }
 

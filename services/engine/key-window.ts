@@ -8,6 +8,9 @@
 // - One entry per dedupe id: the first arrival wins, later copies are ignored.
 // - cum[i] is the sum of weights up to i (inclusive), so any range's weighted count is
 //   O(1) after an O(log n) search; pruning the front leaves differences valid.
+// - Live entries are [head, end): pruning advances `head` and compacts the arrays only
+//   when the dead prefix is large, so a hot key with thousands of entries pays O(1)
+//   amortized per event instead of shifting every array on every event.
 // - Only the newest MAX_PAYLOADS entries keep their event and line (alert evidence);
 //   older entries keep just their numbers and ids.
 import type { SecurityEvent } from '../../schemas/event.js';
@@ -15,6 +18,8 @@ import type { SecurityEvent } from '../../schemas/event.js';
 export const MAX_PAYLOADS = 20;
 /** Above this many entries a Set answers "is this dedupe id already here" (else a scan). */
 const SET_ABOVE = 16;
+/** Compact the arrays once this many dead entries lead them (and they are half the arrays). */
+const COMPACT_AT = 64;
 
 export interface Payload {
   event: SecurityEvent;
@@ -48,21 +53,29 @@ export class KeyWindow {
   cum: number[] = [];
   payload: Array<Payload | null> = [];
   lastFireMs: number | null = null;
+  /** Index of the first live entry; entries before it are pruned but not yet compacted away. */
+  head = 0;
   private seen: Set<string> | null = null;
 
-  get length(): number {
+  /** One past the last entry index. */
+  get end(): number {
     return this.ms.length;
   }
 
+  /** Number of live entries. */
+  get size(): number {
+    return this.ms.length - this.head;
+  }
+
   has(dedupe: string): boolean {
-    return this.seen ? this.seen.has(dedupe) : this.dedupe.includes(dedupe);
+    return this.seen ? this.seen.has(dedupe) : this.dedupe.indexOf(dedupe, this.head) >= 0;
   }
 
   /** Where an entry goes in canonical order (usually the end: input is mostly in order). */
   position(ms: number, ns: number, dedupe: string): number {
     const n = this.ms.length;
-    if (n === 0 || cmp(ms, ns, dedupe, this.ms[n - 1]!, this.ns[n - 1]!, this.dedupe[n - 1]!) > 0) return n;
-    let lo = 0;
+    if (n === this.head || cmp(ms, ns, dedupe, this.ms[n - 1]!, this.ns[n - 1]!, this.dedupe[n - 1]!) > 0) return n;
+    let lo = this.head;
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
@@ -91,7 +104,7 @@ export class KeyWindow {
       if (len > MAX_PAYLOADS) this.payload[len - MAX_PAYLOADS - 1] = null;
     }
     if (this.seen) this.seen.add(dedupe);
-    else if (len > SET_ABOVE) this.seen = new Set(this.dedupe);
+    else if (len - this.head > SET_ABOVE) this.seen = new Set(this.dedupe.slice(this.head));
     return p;
   }
 
@@ -102,7 +115,7 @@ export class KeyWindow {
   windowAt(j: number, windowMs: number): { lo: number; count: number } {
     const startMs = this.ms[j]! - windowMs;
     const startNs = this.ns[j]!;
-    let lo = 0;
+    let lo = this.head;
     let hi = j;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
@@ -115,25 +128,46 @@ export class KeyWindow {
 
   /** Drops entries older than `horizonMs`: no window that can still be evaluated reaches them. */
   prune(horizonMs: number): void {
-    let k = 0;
-    while (k < this.ms.length && this.ms[k]! < horizonMs) k++;
-    if (k === 0) return;
-    if (this.seen) for (let i = 0; i < k; i++) this.seen.delete(this.dedupe[i]!);
-    for (const a of [this.ms, this.ns, this.dedupe, this.item, this.weight, this.cum, this.payload] as unknown[][]) a.splice(0, k);
-    if (this.ms.length === 0) {
-      this.seen = null;
-      this.cum = [];
+    const n = this.ms.length;
+    let h = this.head;
+    while (h < n && this.ms[h]! < horizonMs) {
+      this.seen?.delete(this.dedupe[h]!);
+      this.payload[h] = null; // let the event go now, not at compaction
+      h++;
+    }
+    this.head = h;
+    if (h === n) {
+      this.clear();
+      return;
+    }
+    if (h >= COMPACT_AT && 2 * h >= n) {
+      for (const a of [this.ms, this.ns, this.dedupe, this.item, this.weight, this.cum, this.payload] as unknown[][]) a.splice(0, h);
+      this.head = 0;
     }
   }
 
+  private clear(): void {
+    this.ms = [];
+    this.ns = [];
+    this.dedupe = [];
+    this.item = [];
+    this.weight = [];
+    this.cum = [];
+    this.payload = [];
+    this.head = 0;
+    this.seen = null;
+  }
+
+  /** Live entries only. */
   toJSON(): KeyWindowJson {
+    const h = this.head;
     return {
-      ms: [...this.ms],
-      ns: [...this.ns],
-      d: [...this.dedupe],
-      i: [...this.item],
-      w: [...this.weight],
-      p: [...this.payload],
+      ms: this.ms.slice(h),
+      ns: this.ns.slice(h),
+      d: this.dedupe.slice(h),
+      i: this.item.slice(h),
+      w: this.weight.slice(h),
+      p: this.payload.slice(h),
       f: this.lastFireMs,
     };
   }

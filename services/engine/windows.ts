@@ -81,7 +81,7 @@ export class ThresholdWindows {
     const p = w.position(ms, ns, sel.dedupe);
     // Counts of the later entries this one will join, before it joins them.
     const before: number[] = [];
-    for (let j = p; j < w.length && w.ms[j]! - windowMs <= ms; j++) before.push(w.windowAt(j, windowMs).count);
+    for (let j = p; j < w.end && w.ms[j]! - windowMs <= ms; j++) before.push(w.windowAt(j, windowMs).count);
 
     w.insert(p, ms, ns, sel.dedupe, sel.item ?? null, cleanWeight(sel.weight), { event, line });
 
@@ -130,7 +130,7 @@ export class ThresholdWindows {
     const { windowMs, cooldownMs } = this.params;
     this.keys.sweep((w) => {
       w.prune(watermarkMs - windowMs);
-      return w.length === 0 && (w.lastFireMs === null || w.lastFireMs + cooldownMs <= watermarkMs);
+      return w.size === 0 && (w.lastFireMs === null || w.lastFireMs + cooldownMs <= watermarkMs);
     });
   }
 

@@ -83,7 +83,8 @@ export function isLoginPath(path: string | null, mountPoint: string | null): boo
     if (path.startsWith(mount)) rest = path.slice(mount.length);
   }
   rest ??= path.split('/').slice(2).join('/');
-  return rest === 'login' || rest.startsWith('login/');
+  // OIDC/JWT browser logins finish at <mount>/oidc/callback, where the token is issued.
+  return rest === 'login' || rest.startsWith('login/') || rest === 'oidc/callback';
 }
 
 /** The action a path stands for, and the target name rules key on (policy or device). */

@@ -148,6 +148,8 @@ describe('parseVaultAudit: logins', () => {
     ['auth/token/lookup-self', null, false],
     ['sys/login', null, false],
     ['auth/oidc/loginx', null, false],
+    ['auth/oidc/oidc/callback', null, true],
+    ['auth/oidc/oidc/auth_url', null, false],
   ] as const)('isLoginPath(%s, %s) = %s', (path, mount, expected) => {
     expect(isLoginPath(path, mount)).toBe(expected);
   });
