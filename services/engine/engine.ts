@@ -1,12 +1,18 @@
 // The detection engine: events in, alerts out, in event time only (architecture
 // conventions 3-5). The replay CLI and the live runner call exactly this API.
 //
-// Time: watermark = newest event time seen − engine.allowedLateness. An event older than
-// the watermark is LATE. Per event, in this order:
-//  1. the watermark advances; absence (H1) and error-rate (H2) windows it closes are
-//     judged, with each source's last-seen time as it was BEFORE this event;
+// Time (clocks.ts): each source has a watermark = its newest event time − the allowed
+// lateness (engine.allowedLateness); an event older than its own source's watermark is
+// LATE. Per source, because live sources are read independently and one may lag
+// another by minutes: judged against a global clock, the lagging source's lines would
+// all be late and the live run would miss what the replay (merged by time) finds. The
+// global watermark (newest event of any source − lateness) drives silence (H1).
+// Per event, in this order:
+//  1. the clocks advance; silences (H1) the global watermark passes and error-rate (H2)
+//     windows the source clocks close are judged, with each source's last-seen time as
+//     it was BEFORE this event;
 //  2. this event's source is marked as heard (H1) and its line counted (H2);
-//  3. correlation indexes take the event (sshd PID, boots, shutdowns);
+//  3. correlation indexes take the event, late or not (sshd PID, boots, shutdowns);
 //  4. match rules run (late events too: they are stateless). Their alert ids are
 //     anchored on the API request (k8s auditID, Vault request id) when there is one,
 //     and each id is emitted once, so a request logged at several stages alerts once;
@@ -27,6 +33,7 @@ import type { InputKind, SecurityEvent } from '../../schemas/event.js';
 import type { Rule, RuleContext } from '../../rules/define.js';
 import { effectiveSeverity, evidenceOf, isEnabled } from './alert-build.js';
 import type { CappedMap } from './capped-map.js';
+import { SourceClocks } from './clocks.js';
 import { buildRuleContext } from './context.js';
 import { EngineCorrelations } from './correlations.js';
 import { AbsenceRunner, ErrorRateRunner, FirstSeenRunner, MatchRunner, ThresholdRunner, type RuleErrors } from './runners.js';
@@ -72,6 +79,9 @@ export class Engine {
   private readonly ctx: RuleContext;
   private readonly corr: EngineCorrelations;
   private readonly latenessMs: number;
+  private readonly clocks: SourceClocks;
+  /** How far behind the newest event a source's clock may fall for H2 (one H2 window). */
+  private readonly skewMs: number;
   private readonly matchers: MatchRunner[] = [];
   private readonly thresholds: ThresholdRunner[] = [];
   private readonly firstSeen: FirstSeenRunner[] = [];
@@ -79,8 +89,6 @@ export class Engine {
   private readonly errorRates: ErrorRateRunner[] = [];
   private readonly ruleErrors: RuleErrors = {};
   private readonly emitted: EmittedIds;
-  private maxEventMs: number | null = null;
-  private firstEventMs: number | null = null;
   private events = 0;
   private late = 0;
 
@@ -88,6 +96,8 @@ export class Engine {
     const { config } = opts;
     const maxKeys = config.engine.maxKeys;
     this.latenessMs = config.engine.allowedLateness;
+    this.clocks = new SourceClocks(this.latenessMs, maxKeys);
+    this.skewMs = config.health.parseErrors.window;
     this.corr = new EngineCorrelations(maxKeys);
     this.emitted = new EmittedIds(maxKeys);
     this.ctx = buildRuleContext(config, this.corr);
@@ -124,42 +134,52 @@ export class Engine {
   }
 
   private watermark(): number | null {
-    return this.maxEventMs === null ? null : this.maxEventMs - this.latenessMs;
+    return this.clocks.watermark();
   }
+
+  /** A source's clock for H2: its newest event, at most one H2 window behind the newest overall. */
+  private readonly sourceTime = (source: string): number | null => this.clocks.sourceTime(source, this.skewMs);
 
   push(input: EngineInput): Alert[] {
     const e = input.event;
     this.events++;
     const before = this.watermark();
-    const late = before !== null && e.tsMs < before;
+    const late = this.clocks.isLate(e);
     if (late) this.late++;
-    this.firstEventMs ??= e.tsMs;
-    if (this.maxEventMs === null || e.tsMs > this.maxEventMs) this.maxEventMs = e.tsMs;
+    this.clocks.advance(e);
     const wm = this.watermark()!;
+    const maxMs = this.clocks.maxMs!;
 
-    const out: Alert[] = before === null || wm > before ? this.closeUpTo(wm) : [];
+    const out: Alert[] = [];
+    if (before === null || wm > before) for (const r of this.absences) out.push(...r.close(wm, this.clocks.firstMs!));
+    for (const r of this.errorRates) out.push(...r.close(this.sourceTime, this.latenessMs));
     const evidence = evidenceOf(e, input.line);
     for (const r of this.absences) r.tracker.observe(e.source.name, e.source.kind, e.tsMs, evidence);
     for (const r of this.errorRates) r.tracker.line(e.source.name, e.source.kind, e.tsMs);
-    this.corr.observe(e, this.maxEventMs);
+    this.corr.observe(e, maxMs);
 
     const anchor = requestAnchor(e);
     const once = hasRequestIdentity(e);
     for (const r of this.matchers) {
       if (!r.apps.has(e.app)) continue;
-      for (const a of r.run(e, evidence, anchor)) if (!once || this.emitted.first(a.id, e.tsMs, this.maxEventMs)) out.push(a);
+      for (const a of r.run(e, evidence, anchor)) if (!once || this.emitted.first(a.id, e.tsMs, maxMs)) out.push(a);
     }
-    if (!late) for (const r of this.thresholds) if (r.apps.has(e.app)) out.push(...r.run(e, input.line, wm));
+    if (!late) {
+      const srcWm = this.clocks.sourceWatermark(e.source.name);
+      for (const r of this.thresholds) if (r.apps.has(e.app)) out.push(...r.run(e, input.line, srcWm));
+    }
     for (const r of this.firstSeen) if (r.apps.has(e.app)) out.push(...r.run(e, evidence));
 
     // Keyed on the (restored) event count, so a restored engine sweeps when the original would have.
-    if (this.events % SWEEP_EVERY === 0) for (const r of this.thresholds) r.windows.sweep(wm);
+    if (this.events % SWEEP_EVERY === 0) {
+      for (const r of this.thresholds) r.windows.sweep((src) => this.clocks.sourceWatermark(src));
+    }
     return out;
   }
 
   pushError(err: { sourceName: string; kind: InputKind; code: string }): Alert[] {
-    for (const r of this.errorRates) r.tracker.error(err.sourceName, err.kind, err.code, this.watermark());
-    // A failed line carries no event time, so it cannot advance the watermark or close anything.
+    for (const r of this.errorRates) r.tracker.error(err.sourceName, err.kind, err.code, this.sourceTime(err.sourceName));
+    // A failed line carries no event time, so it cannot advance a clock or close anything.
     return [];
   }
 
@@ -169,17 +189,11 @@ export class Engine {
    * have nothing to close: they fired at their crossings.
    */
   flush(): Alert[] {
-    if (this.maxEventMs === null || this.firstEventMs === null) return [];
+    const { maxMs, firstMs } = this.clocks;
+    if (maxMs === null || firstMs === null) return [];
     const out: Alert[] = [];
-    for (const r of this.absences) out.push(...r.close(this.maxEventMs, this.firstEventMs));
-    for (const r of this.errorRates) out.push(...r.closeAll());
-    return out;
-  }
-
-  private closeUpTo(wm: number): Alert[] {
-    const out: Alert[] = [];
-    for (const r of this.absences) out.push(...r.close(wm, this.firstEventMs!));
-    for (const r of this.errorRates) out.push(...r.close(wm));
+    for (const r of this.absences) out.push(...r.close(maxMs, firstMs));
+    for (const r of this.errorRates) out.push(...r.closeAll(this.sourceTime));
     return out;
   }
 
@@ -190,7 +204,7 @@ export class Engine {
     for (const r of this.firstSeen) list.push([r.rule.id, r.seen.keys]);
     for (const r of this.absences) list.push([r.rule.id, r.tracker.sources]);
     for (const r of this.errorRates) list.push([r.rule.id, r.tracker.sources]);
-    list.push(['match.requests', this.emitted.ids]);
+    list.push(['match.requests', this.emitted.ids], ['clock.sources', this.clocks.bySource]);
     list.push(['corr.ssh', this.corr.ssh], ['corr.boots', this.corr.boots.hosts], ['corr.shutdowns', this.corr.boots.shutdowns]);
     return list as Array<[string, CappedMap<unknown>]>;
   }
@@ -211,7 +225,7 @@ export class Engine {
     const s = this.stats();
     return {
       version: ENGINE_SNAPSHOT_VERSION,
-      clock: { maxEventMs: this.maxEventMs, firstEventMs: this.firstEventMs },
+      clock: this.clocks.toJSON(),
       counters: { events: s.events, late: s.late, evictions: s.evictions, ruleErrors: s.ruleErrors },
       threshold: byRule(this.thresholds, (r) => r.windows.toJSON()),
       firstSeen: byRule(this.firstSeen, (r) => r.seen.toJSON()),
@@ -223,8 +237,7 @@ export class Engine {
   }
 
   private restore(s: EngineSnapshot): void {
-    this.maxEventMs = s.clock.maxEventMs;
-    this.firstEventMs = s.clock.firstEventMs;
+    this.clocks.restore(s.clock);
     this.events = s.counters.events;
     this.late = s.counters.late;
     Object.assign(this.ruleErrors, s.counters.ruleErrors);

@@ -1,6 +1,6 @@
 // Parse-error rate per source for one error-rate rule (H2): tumbling event-time windows
 // (health.parseErrors.window, aligned to the epoch) of lines and failed lines, judged
-// when the watermark closes them.
+// when the source's clock closes them.
 //
 // Invariants:
 // - lines = parsed events + parse errors; a window fires when lines ≥ minLines and
@@ -8,11 +8,13 @@
 //   "cooldown of one window" is the window itself.
 // - TRIP_PARSE_EMPTY and TRIP_PARSE_COMMENT are neither errors nor lines: blank lines
 //   and `#` comments (or `last`'s footer) say nothing about a format change.
-// - A parse error has no event time of its own: it is placed at its source's last event
-//   time or the watermark, whichever is later (an all-failing source has only the
-//   watermark). Errors before any event time is known wait in `pending` and join the
-//   source's first placed line.
-// - Windows judged by the watermark are gone; a late line for one of them is dropped.
+// - Each source runs on its own clock (clocks.ts sourceTime: its newest event, pulled
+//   forward to at most one window behind the newest event overall). A parse error has
+//   no event time: it is placed at its source's clock, so an all-failing or stalled
+//   source still fills and closes windows. Errors seen before any event time exists
+//   wait in `pending` and are placed as soon as there is one.
+// - A source's window closes when its clock minus the allowed lateness passes the
+//   window's end; a late line for a closed window is dropped.
 import type { InputKind } from '../../schemas/event.js';
 import { ParseErrorCode } from '../lib/errors.js';
 import { CappedMap } from './capped-map.js';
@@ -41,15 +43,18 @@ interface Bucket extends Tally {
 
 export interface SourceRateState {
   kind: InputKind;
-  lastSeenMs: number | null;
+  /** Windows ending at or before this were judged. */
+  closedThroughMs: number | null;
   pending: Tally | null;
   buckets: Bucket[];
 }
 
 export interface ErrorRateJson {
-  closedThroughMs: number | null;
   sources: Array<[string, SourceRateState]>;
 }
+
+/** A source's clock (clocks.ts sourceTime), or null while no event time exists. */
+export type SourceTime = (source: string) => number | null;
 
 export interface JudgedWindow {
   source: string;
@@ -65,7 +70,6 @@ export interface JudgedWindow {
 
 export class ErrorRateTracker {
   readonly sources: CappedMap<SourceRateState>;
-  private closedThroughMs: number | null = null;
   private readonly windowMs: number;
 
   constructor(private readonly params: ErrorRateParams) {
@@ -76,7 +80,7 @@ export class ErrorRateTracker {
   private source(name: string, kind: InputKind): SourceRateState {
     let s = this.sources.get(name);
     if (!s) {
-      s = { kind, lastSeenMs: null, pending: null, buckets: [] };
+      s = { kind, closedThroughMs: null, pending: null, buckets: [] };
       this.sources.set(name, s);
     }
     return s;
@@ -84,7 +88,7 @@ export class ErrorRateTracker {
 
   private add(s: SourceRateState, ms: number, t: Tally): void {
     const startMs = Math.floor(ms / this.windowMs) * this.windowMs;
-    if (this.closedThroughMs !== null && startMs + this.windowMs <= this.closedThroughMs) return; // judged already
+    if (s.closedThroughMs !== null && startMs + this.windowMs <= s.closedThroughMs) return; // judged already
     let b = s.buckets.find((x) => x.startMs === startMs);
     if (!b) {
       b = { startMs, lines: 0, errors: 0, codes: {}, firstMs: ms, lastMs: ms };
@@ -100,83 +104,89 @@ export class ErrorRateTracker {
 
   /** A line that parsed, at its event time. */
   line(name: string, kind: InputKind, ms: number): void {
-    const s = this.source(name, kind);
-    s.lastSeenMs = s.lastSeenMs === null ? ms : Math.max(s.lastSeenMs, ms);
-    const t: Tally = s.pending ?? { lines: 0, errors: 0, codes: {} };
-    s.pending = null;
-    t.lines += 1;
-    this.add(s, ms, t);
+    this.add(this.source(name, kind), ms, { lines: 1, errors: 0, codes: {} });
   }
 
-  /** A line that failed to parse; `watermarkMs` is the engine's current watermark (null: none yet). */
-  error(name: string, kind: InputKind, code: string, watermarkMs: number | null): void {
+  /** A line that failed to parse; `atMs` is its source's clock (null: no event time yet). */
+  error(name: string, kind: InputKind, code: string, atMs: number | null): void {
     if (NOT_ERRORS.has(code)) return;
     const s = this.source(name, kind);
     const t: Tally = s.pending ?? { lines: 0, errors: 0, codes: {} };
     t.lines += 1;
     t.errors += 1;
     t.codes[code] = (t.codes[code] ?? 0) + 1;
-    const candidates = [s.lastSeenMs, watermarkMs].filter((x): x is number => x !== null);
-    if (candidates.length === 0) {
-      s.pending = t;
-      return;
-    }
     s.pending = null;
-    this.add(s, Math.max(...candidates), t);
+    if (atMs === null) s.pending = t;
+    else this.add(s, atMs, t);
   }
 
-  /** Judges and drops every window that ends at or before `watermarkMs`; returns the ones over the limit. */
-  close(watermarkMs: number): JudgedWindow[] {
-    this.closedThroughMs = this.closedThroughMs === null ? watermarkMs : Math.max(this.closedThroughMs, watermarkMs);
-    return this.judge((b) => b.startMs + this.windowMs <= watermarkMs);
-  }
-
-  /** End of input: judges every open window, complete or not. */
-  closeAll(): JudgedWindow[] {
-    return this.judge(() => true);
-  }
-
-  private judge(closes: (b: Bucket) => boolean): JudgedWindow[] {
+  /**
+   * Places waiting errors, then judges and drops every window whose end the source's
+   * clock minus `latenessMs` has passed; returns the windows over the limit.
+   */
+  close(timeOf: SourceTime, latenessMs: number): JudgedWindow[] {
     const out: JudgedWindow[] = [];
     for (const [name, s] of this.sources.entries()) {
-      if (s.buckets.length === 0 || !closes(s.buckets[0]!)) continue;
-      const keep: Bucket[] = [];
-      for (const b of s.buckets) {
-        if (!closes(b)) {
-          keep.push(b);
-          continue;
-        }
-        if (b.lines >= this.params.minLines && b.errors / b.lines > this.params.ratio) {
-          const codes = Object.entries(b.codes)
-            .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
-            .map(([value, count]) => ({ value, count }));
-          out.push({
-            source: name,
-            kind: s.kind,
-            lines: b.lines,
-            errors: b.errors,
-            codes,
-            windowStartMs: b.startMs,
-            windowEndMs: b.startMs + this.windowMs,
-            firstMs: b.firstMs,
-            lastMs: b.lastMs,
-          });
-        }
+      const now = timeOf(name);
+      if (now === null) continue;
+      if (s.pending) {
+        this.add(s, now, s.pending);
+        s.pending = null;
       }
-      s.buckets = keep;
+      const through = now - latenessMs;
+      s.closedThroughMs = s.closedThroughMs === null ? through : Math.max(s.closedThroughMs, through);
+      this.judge(name, s, (b) => b.startMs + this.windowMs <= through, out);
     }
     return out;
   }
 
+  /** End of input: places waiting errors and judges every open window, complete or not. */
+  closeAll(timeOf: SourceTime): JudgedWindow[] {
+    const out: JudgedWindow[] = [];
+    for (const [name, s] of this.sources.entries()) {
+      const now = timeOf(name);
+      if (s.pending && now !== null) {
+        this.add(s, now, s.pending);
+        s.pending = null;
+      }
+      this.judge(name, s, () => true, out);
+    }
+    return out;
+  }
+
+  private judge(name: string, s: SourceRateState, closes: (b: Bucket) => boolean, out: JudgedWindow[]): void {
+    if (s.buckets.length === 0 || !closes(s.buckets[0]!)) return;
+    const keep: Bucket[] = [];
+    for (const b of s.buckets) {
+      if (!closes(b)) {
+        keep.push(b);
+        continue;
+      }
+      if (b.lines >= this.params.minLines && b.errors / b.lines > this.params.ratio) {
+        const codes = Object.entries(b.codes)
+          .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+          .map(([value, count]) => ({ value, count }));
+        out.push({
+          source: name,
+          kind: s.kind,
+          lines: b.lines,
+          errors: b.errors,
+          codes,
+          windowStartMs: b.startMs,
+          windowEndMs: b.startMs + this.windowMs,
+          firstMs: b.firstMs,
+          lastMs: b.lastMs,
+        });
+      }
+    }
+    s.buckets = keep;
+  }
+
   toJSON(): ErrorRateJson {
-    return {
-      closedThroughMs: this.closedThroughMs,
-      sources: [...this.sources.entries()].map(([k, s]) => [k, structuredClone(s)]),
-    };
+    return { sources: [...this.sources.entries()].map(([k, s]) => [k, structuredClone(s)]) };
   }
 
   restore(j: ErrorRateJson): void {
-    this.closedThroughMs = j.closedThroughMs;
     for (const [k, s] of j.sources) this.sources.set(k, structuredClone(s));
   }
 }

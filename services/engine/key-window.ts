@@ -35,6 +35,8 @@ export interface KeyWindowJson {
   p: Array<Payload | null>;
   /** Event time (ms) of the last firing, for the cooldown. */
   f: number | null;
+  /** Source of the latest entry: whose clock says when the key is idle. */
+  s?: string | null;
 }
 
 /** Canonical order of (ms, ns, dedupe) against (ms2, ns2, dedupe2). */
@@ -53,6 +55,8 @@ export class KeyWindow {
   cum: number[] = [];
   payload: Array<Payload | null> = [];
   lastFireMs: number | null = null;
+  /** Source of the latest added entry (see windows.ts sweep). */
+  source: string | null = null;
   /** Index of the first live entry; entries before it are pruned but not yet compacted away. */
   head = 0;
   private seen: Set<string> | null = null;
@@ -169,6 +173,7 @@ export class KeyWindow {
       w: this.weight.slice(h),
       p: this.payload.slice(h),
       f: this.lastFireMs,
+      s: this.source,
     };
   }
 
@@ -187,6 +192,7 @@ export class KeyWindow {
     let sum = 0;
     w.cum = w.weight.map((x) => (sum += x));
     w.lastFireMs = j.f;
+    w.source = j.s ?? null;
     if (n > SET_ABOVE) w.seen = new Set(w.dedupe);
     return w;
   }

@@ -23,7 +23,7 @@ import { formatIso } from '../lib/time.js';
 import { AbsenceTracker, type DueSilence } from './absence.js';
 import { alertId } from './alert-id.js';
 import { buildAlert, evidenceOf } from './alert-build.js';
-import { ErrorRateTracker, type ErrorRateParams, type JudgedWindow } from './error-rate.js';
+import { ErrorRateTracker, type ErrorRateParams, type JudgedWindow, type SourceTime } from './error-rate.js';
 import { FirstSeenSet } from './first-seen.js';
 import { ThresholdWindows, type WindowFiring, type WindowParams } from './windows.js';
 
@@ -198,12 +198,12 @@ export class ErrorRateRunner extends Runner<ErrorRateRule> {
     this.tracker = new ErrorRateTracker(params);
   }
 
-  close(watermarkMs: number): Alert[] {
-    return this.tracker.close(watermarkMs).map((w) => this.toAlert(w));
+  close(timeOf: SourceTime, latenessMs: number): Alert[] {
+    return this.tracker.close(timeOf, latenessMs).map((w) => this.toAlert(w));
   }
 
-  closeAll(): Alert[] {
-    return this.tracker.closeAll().map((w) => this.toAlert(w));
+  closeAll(timeOf: SourceTime): Alert[] {
+    return this.tracker.closeAll(timeOf).map((w) => this.toAlert(w));
   }
 
   private toAlert(w: JudgedWindow): Alert {

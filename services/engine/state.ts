@@ -10,6 +10,7 @@
 // - Holds no functions, Maps, class instances or non-finite numbers: JSON.stringify /
 //   JSON.parse round-trips it exactly.
 import type { AbsenceJson } from './absence.js';
+import type { ClocksJson } from './clocks.js';
 import type { CorrelationsJson } from './correlations.js';
 import type { ErrorRateJson } from './error-rate.js';
 import type { FirstSeenJson } from './first-seen.js';
@@ -19,12 +20,8 @@ export const ENGINE_SNAPSHOT_VERSION = 1;
 
 export interface EngineSnapshot {
   version: typeof ENGINE_SNAPSHOT_VERSION;
-  clock: {
-    /** Newest event time seen (ms); the watermark is this minus the allowed lateness. */
-    maxEventMs: number | null;
-    /** First event time the engine ever saw: where never-heard sources count silence from. */
-    firstEventMs: number | null;
-  };
+  /** Newest event time overall and per source, and the first event time ever seen (clocks.ts). */
+  clock: ClocksJson;
   counters: {
     events: number;
     late: number;

@@ -15,8 +15,11 @@
 //   same alerts and ids as in-order input, except where a later entry (or one of the
 //   same instant) had already crossed on its own before the earlier one arrived: eager
 //   firing cannot retract, and the cooldown then suppresses the in-order trigger.
-// - Entries older than watermark − window can never be counted again and are pruned;
-//   keys with no entries and no cooldown left are swept; the key count is capped.
+// - Entries older than the source's watermark − window can never be counted again and
+//   are pruned; keys with no entries and no cooldown left are swept, judged by the clock
+//   of the source that last fed them (a lagging source keeps its keys); the key count is
+//   capped. A key fed by several sources that lag each other by more than the allowed
+//   lateness may lose old entries early (undercount, never a false alert).
 import type { SecurityEvent } from '../../schemas/event.js';
 import type { Selection } from '../../rules/define.js';
 import { CappedMap } from './capped-map.js';
@@ -66,13 +69,14 @@ export class ThresholdWindows {
 
   /**
    * Adds one counted event (never a late one) and returns the firings it causes.
-   * `watermarkMs` is the watermark after this event advanced it (null: none yet).
+   * `watermarkMs` is the event's source watermark after this event advanced it.
    */
   add(sel: Selection, event: SecurityEvent, line: string, watermarkMs: number | null): WindowFiring[] {
     const { threshold, windowMs } = this.params;
     let w = this.keys.get(sel.key);
     if (!w) w = new KeyWindow();
     this.keys.set(sel.key, w); // most recently updated
+    w.source = event.source.name;
     if (watermarkMs !== null) w.prune(watermarkMs - windowMs);
     if (w.has(sel.dedupe)) return [];
 
@@ -125,12 +129,14 @@ export class ThresholdWindows {
     };
   }
 
-  /** Removes idle keys from the least recently updated end. */
-  sweep(watermarkMs: number): void {
+  /** Removes idle keys from the least recently updated end; `watermarkOf` gives a source's watermark. */
+  sweep(watermarkOf: (source: string) => number | null): void {
     const { windowMs, cooldownMs } = this.params;
     this.keys.sweep((w) => {
-      w.prune(watermarkMs - windowMs);
-      return w.size === 0 && (w.lastFireMs === null || w.lastFireMs + cooldownMs <= watermarkMs);
+      const wm = w.source === null ? null : watermarkOf(w.source);
+      if (wm === null) return false;
+      w.prune(wm - windowMs);
+      return w.size === 0 && (w.lastFireMs === null || w.lastFireMs + cooldownMs <= wm);
     });
   }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { defineRule, type MatchRule, type ThresholdRule } from '../../rules/define.js';
+import { defineRule, type FirstSeenRule, type MatchRule, type ThresholdRule } from '../../rules/define.js';
 import { K5 } from '../../rules/k8s/k5-mass-delete.js';
 import { H1 } from '../../rules/health/h1-source-silent.js';
 import { alertId } from '../../services/engine/alert-id.js';
@@ -32,6 +32,13 @@ const MANY: ThresholdRule = defineRule({
   threshold: () => 29, window: () => 60_000,
   select: (e) => ({ key: 'k', dedupe: e.id }),
   describe: (agg) => ({ summary: `${agg.count}, ${agg.events.length} events` }),
+});
+
+const SEEN: FirstSeenRule = defineRule({
+  kind: 'first-seen', id: 'FS', title: 'first actor', severity: 'info', sources: ['syslog'], apps: ['other'],
+  runbook: 'fs', tags: [], description: 'test',
+  select: (e) => (e.actor.name ? { key: e.actor.name, known: e.actor.name === 'ok' } : null),
+  describe: (e) => ({ summary: `new ${e.actor.name}` }),
 });
 
 afterEach(() => {
@@ -85,6 +92,17 @@ describe('alerts', () => {
     expect(run([ANY], [stage('ResponseComplete', 2)]).map((a) => a.id)).toEqual(alerts.map((a) => a.id));
     const entry = (type: string) => makeEvent({ app: 'other', vault: vault({ requestId: 'v-1', type }) });
     expect(run([ANY], [entry('request'), entry('response')])).toHaveLength(1);
+  });
+
+  it('lets late events into first-seen sets (membership does not depend on order) but not into windows', () => {
+    const who = (name: string, sec: number) => makeEvent({ tsMs: at(sec), actor: { name, kind: 'human', id: null } });
+    const engine = makeEngine([SEEN, MANY]);
+    const alerts = feed(engine, [who('a', 100), who('ok', 101), who('late', 10), who('a', 102)]);
+    expect(engine.stats().late).toBe(1);
+    expect(alerts.map((a) => [a.key, a.summary, a.id])).toEqual([
+      ['a', 'new a', alertId('FS', 'a', 'first')],
+      ['late', 'new late', alertId('FS', 'late', 'first')],
+    ]);
   });
 
   it('counts a rule that throws and still runs the other rules', () => {

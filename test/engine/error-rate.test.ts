@@ -23,17 +23,25 @@ function burst(engine: Engine, startSec: number, good: number, bad: number, code
 const tick = (engine: Engine, sec: number): Alert[] => engine.push(input(makeEvent({ tsMs: at(sec), source: { name: 'other', kind: 'journal' } })));
 
 describe('error rate (H2) in the engine', () => {
-  it('fires when the window closes with lines >= minLines and errors/lines > ratio', () => {
+  it('fires when the source\'s own clock closes the window with lines >= minLines and errors/lines > ratio', () => {
     const engine = makeEngine([H2], { config: CONFIG });
     expect(burst(engine, 0, 15, 5)).toEqual([]);
-    // The 00:00-00:10 window closes when the watermark reaches 00:10.
-    expect(tick(engine, 10 * 60 + 29)).toEqual([]);
-    const [a, ...rest] = tick(engine, 10 * 60 + 30);
+    // The 00:00-00:10 window closes when auth's watermark (its newest event - 30 s) reaches 00:10.
+    expect(engine.push(input(makeEvent({ tsMs: at(10 * 60 + 29), source: SRC })))).toEqual([]);
+    const [a, ...rest] = engine.push(input(makeEvent({ tsMs: at(10 * 60 + 30), source: SRC })));
     expect(rest).toEqual([]);
     expect(a).toMatchObject({ rule: 'H2', key: 'auth', count: 5, severity: 'warning', firstSeen: '2026-06-10T00:00:00Z' });
     expect(a!.summary).toBe('5 of 20 lines (25%) from auth (syslog) failed to parse in 10 min: TRIP_PARSE_UNKNOWN_FORMAT (5)');
     expect(a!.id).toBe(alertId('H2', 'auth', `window:${at(0)}`));
     expect(engine.flush()).toEqual([]);
+  });
+
+  it('lets a source lag the others by up to one window; a stalled source\'s windows close on the global clock', () => {
+    const engine = makeEngine([H2], { config: CONFIG });
+    burst(engine, 0, 15, 5);
+    // Other sources move on; auth says nothing more. Its clock trails the newest event by 10 min.
+    expect(tick(engine, 20 * 60 + 29)).toEqual([]);
+    expect(tick(engine, 20 * 60 + 30).map((a) => [a.key, a.count])).toEqual([['auth', 5]]);
   });
 
   it('does not fire below the ratio or below minLines', () => {
@@ -66,13 +74,14 @@ describe('error rate (H2) in the engine', () => {
     expect(engine.flush().map((a) => [a.count, a.firstSeen])).toEqual([[8, '2026-06-10T00:00:00Z']]);
   });
 
-  it('places errors of an all-failing source at the watermark', () => {
+  it('places errors of an all-failing source at the newest event time overall', () => {
     const engine = makeEngine([H2], { config: CONFIG });
     tick(engine, 0);
     tick(engine, 100);
     for (let i = 0; i < 12; i++) engine.pushError({ sourceName: 'auth', kind: 'syslog', code: 'TRIP_PARSE_SHAPE' });
-    const alerts = [...tick(engine, 11 * 60), ...engine.flush()];
-    expect(alerts.map((a) => [a.key, a.count, a.ts])).toEqual([['auth', 12, '2026-06-10T00:01:10Z']]);
+    expect(tick(engine, 10 * 60 + 29)).toEqual([]);
+    const alerts = tick(engine, 10 * 60 + 30);
+    expect(alerts.map((a) => [a.key, a.count, a.ts])).toEqual([['auth', 12, '2026-06-10T00:01:40Z']]);
   });
 
   it('fires at most once per source and window', () => {

@@ -7,7 +7,7 @@ import { R2 } from '../../rules/hosts/r2-reboot-loop.js';
 import { H1 } from '../../rules/health/h1-source-silent.js';
 import { H2 } from '../../rules/health/h2-parse-errors.js';
 import type { Rule } from '../../rules/define.js';
-import type { Alert } from '../../schemas/alert.js';
+import { Alert } from '../../schemas/alert.js';
 import type { SecurityEvent } from '../../schemas/event.js';
 import type { Engine } from '../../services/engine/engine.js';
 import { checkSnapshot } from '../../services/engine/state.js';
@@ -106,6 +106,7 @@ describe('engine snapshot and restore', () => {
   it('the scenario makes every stateful rule fire', () => {
     const rules = new Set(uninterrupted.map((a) => a.rule));
     expect([...rules].sort()).toEqual(['H1', 'H2', 'K5', 'N1', 'R2', 'S2', 'V5']);
+    for (const a of uninterrupted) expect(Alert.parse(a)).toEqual(a); // every alert meets the schema
     expect(uninterrupted.filter((a) => a.rule === 'N1').map((a) => a.key)).toEqual(['drone-0', 'drone-1', 'drone-2', 'drone-3']);
   });
 

@@ -186,10 +186,37 @@ describe('late events and the watermark', () => {
     expect(alerts.filter((a) => a.rule === 'MM')).toHaveLength(4);
   });
 
+  it('judges lateness per source: a source lagging another is not late, and keeps its windows', () => {
+    const slow = (sec: number) => fail(sec, { source: { name: 'slow', kind: 'syslog' } });
+    const fast = (sec: number, i: number) => makeEvent({ tsMs: at(sec), host: `f${i}`, source: { name: 'fast', kind: 'journal' } });
+    const engine = makeEngine([T]);
+    // 'fast' runs an hour ahead and pushes enough to trigger an idle-key sweep (every 1024 events).
+    const ahead = Array.from({ length: 1100 }, (_, i) => fast(3600 + i, i));
+    const alerts = feed(engine, [slow(0), slow(1), slow(2), ...ahead, slow(3)]);
+    expect(engine.stats().late).toBe(0);
+    expect(alerts.map((a) => [a.key, a.count, a.ts])).toEqual([['host1', 4, '2026-06-10T00:00:03Z']]);
+    // Within one source, an event behind that source's own watermark is late.
+    const e2 = makeEngine([T]);
+    feed(e2, [slow(100), fast(0, 0), slow(60)], false);
+    expect(e2.stats().late).toBe(1);
+  });
+
   it('an event exactly at the watermark is not late', () => {
     const engine = makeEngine([T]);
     feed(engine, [fail(100), fail(70)], false);
     expect(engine.stats().late).toBe(0);
+  });
+});
+
+describe('long-lived keys', () => {
+  it('keeps counts exact while old entries expire and the arrays compact', () => {
+    // One failure every 21 s: at most 3 in any 60 s window, so 500 of them never fire.
+    const steady = Array.from({ length: 500 }, (_, i) => fail(i * 21));
+    const end = 500 * 21;
+    const burst = [fail(end + 1), fail(end + 2)];
+    const alerts = run([T], [...steady, ...burst]);
+    // Window ending at end+2: steady entries at 10479 and 10458 (≥ end+2-60) plus the burst.
+    expect(alerts.map((a) => [a.count, a.firstSeen, a.evidence.length])).toEqual([[4, '2026-06-10T02:54:18Z', 4]]);
   });
 });
 
