@@ -15,7 +15,8 @@
 // - a file found later, or any file not in the saved position, starts at 0; `startAt`
 //   applies only to the files present at the first start of a source without saved state,
 //   and that start is saved at once by an empty "anchor" batch (records: []), so a crash
-//   before the first line still resumes there rather than at a later end;
+//   before the first line still resumes there rather than at a later end; a finished
+//   rotated file leaves the position the same way (a position-only batch);
 // - a glob matching nothing is not an error: the source waits, and status() says so.
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -199,22 +200,31 @@ export class FileTailCollector implements Collector {
 
   /** Reads one file to its current end; finishes it when rotated away and quiet. */
   private async drain(f: TailedFile): Promise<void> {
-    if ((await f.checkContent(this.fingerprintBytes)) === 'replaced') await this.onReplaced(f);
+    let replaced = (await f.checkContent(this.fingerprintBytes)) === 'replaced';
     for (;;) {
+      if (replaced) {
+        await this.onReplaced(f);
+        if (!this.files.includes(f)) return;
+      }
       if (this.stopping) return;
       const step = await f.read(this.now());
-      if (step === 'replaced') {
-        await this.onReplaced(f);
-        continue;
-      }
+      replaced = step === 'replaced';
+      if (step === 'replaced') continue;
       await this.deliver(f, step);
       if (step.eof) break;
     }
     if (f.rotated && (f.gzip || this.now() - f.lastGrowthMs >= this.rotatedGraceMs)) {
       await this.deliver(f, f.finish());
-      this.files.splice(this.files.indexOf(f), 1);
-      await f.close();
+      await this.drop(f);
     }
+  }
+
+  /** Forgets a finished file, and saves that at once (a position-only batch) so a restart doesn't look for it. */
+  private async drop(f: TailedFile): Promise<void> {
+    process.stderr.write(`DBG drop ${f.path} gzip=${f.gzip} offset=${f.offset}\n`);
+    this.files.splice(this.files.indexOf(f), 1);
+    await f.close();
+    await this.onBatch!({ source: this.name, kind: this.kind, records: [], position: this.snapshot() });
   }
 
   /**
@@ -223,7 +233,16 @@ export class FileTailCollector implements Collector {
    * file again from 0.
    */
   private async onReplaced(f: TailedFile): Promise<void> {
+    if (f.rotated) {
+      // A rotated file overwritten in place: its old content is gone, and the new content
+      // is some other file's (never read it as this one's). What is held is all that is left.
+      this.note(`${f.path} was overwritten after rotation; unread old lines may be lost`);
+      await this.deliver(f, f.finish());
+      await this.drop(f);
+      return;
+    }
     const copy = await findCopyOf(f.saved(), this.pattern, this.ctx());
+    process.stderr.write(`DBG replaced ${f.path} offset=${f.offset} held=${f.heldBytes} copy=${copy?.path ?? 'none'}\n`);
     if (!copy) {
       // Nothing to finish from: what we hold in memory is all that is left of the old content.
       if (f.heldBytes > 0 || f.offset > 0) this.note(`${f.path} was truncated and no rotated copy was found; unread old lines may be lost`);
@@ -242,15 +261,16 @@ export class FileTailCollector implements Collector {
       return;
     }
     const batch: CollectedBatch = { source: this.name, kind: this.kind, records: step.records, position: this.snapshot(f, step.next) };
+    this.cutLines += step.cutLines;
     try {
       await this.onBatch!(batch);
     } catch (e) {
       // Not delivered: read these lines again on the next attempt.
+      this.cutLines -= step.cutLines;
       f.rewind();
       throw e;
     }
     f.commit(step.next);
-    this.cutLines += step.cutLines;
   }
 
   private snapshot(current?: TailedFile, next?: Mark): SourcePosition {

@@ -4,8 +4,10 @@ import { parseCommand } from './parse.js';
 import { replayCommand } from './replay.js';
 import { checkCommand } from './check.js';
 import { rulesCommand } from './rules.js';
+import { runCommand } from './run.js';
 
 export const commands: Record<string, Command> = {
+  run: runCommand,
   parse: parseCommand,
   replay: replayCommand,
   check: checkCommand,
