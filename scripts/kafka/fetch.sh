@@ -21,12 +21,11 @@ fetch_one() {
   local v="$1" dir="$CACHE/kafka-$1"
   if [ -f "$dir/.complete" ]; then echo "kafka $v: cached in $dir/libs"; return 0; fi
   mkdir -p "$dir"
-  local major="${v%%.*}" logging
-  # The broker logs through slf4j: 3.x ships log4j 1 (reload4j), 4.x moved to log4j2.
-  if [ "$major" -ge 4 ]; then
-    logging='<dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>2.24.3</version></dependency>
-             <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>'
-  else
+  local major="${v%%.*}" logging=""
+  # The broker logs through slf4j. 3.x: add the reload4j binding. 4.x moved to log4j2;
+  # its binding and core are added in a second pass, matched to the log4j-api version
+  # the broker itself depends on (a core older than the api fails at startup).
+  if [ "$major" -lt 4 ]; then
     logging='<dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>'
   fi
   # A throwaway pom: the broker (kafka_2.13, which holds kafka.Kafka), the server/storage
@@ -49,6 +48,16 @@ POM
   local t0=$SECONDS
   (cd "$dir" && mvn -B -q dependency:copy-dependencies -DincludeScope=runtime \
       -DoutputDirectory="$dir/libs" -Dmdep.useRepositoryLayout=false)
+  if [ "$major" -ge 4 ]; then
+    local api log4j
+    api=$(ls "$dir/libs" | grep -E '^log4j-api-[0-9.]+\.jar$' | head -1 || true)
+    log4j="${api#log4j-api-}"; log4j="${log4j%.jar}"
+    if [ -n "$log4j" ]; then
+      for a in log4j-core log4j-slf4j-impl; do
+        (cd "$dir" && mvn -B -q dependency:copy -Dartifact="org.apache.logging.log4j:$a:$log4j" -DoutputDirectory="$dir/libs")
+      done
+    fi
+  fi
   touch "$dir/.complete"
   echo "kafka $v: $(ls "$dir/libs" | wc -l) jars in $((SECONDS - t0)) s"
 }

@@ -221,7 +221,6 @@ export class FileTailCollector implements Collector {
 
   /** Forgets a finished file, and saves that at once (a position-only batch) so a restart doesn't look for it. */
   private async drop(f: TailedFile): Promise<void> {
-    process.stderr.write(`DBG drop ${f.path} gzip=${f.gzip} offset=${f.offset}\n`);
     this.files.splice(this.files.indexOf(f), 1);
     await f.close();
     await this.onBatch!({ source: this.name, kind: this.kind, records: [], position: this.snapshot() });
@@ -242,7 +241,6 @@ export class FileTailCollector implements Collector {
       return;
     }
     const copy = await findCopyOf(f.saved(), this.pattern, this.ctx());
-    process.stderr.write(`DBG replaced ${f.path} offset=${f.offset} held=${f.heldBytes} copy=${copy?.path ?? 'none'}\n`);
     if (!copy) {
       // Nothing to finish from: what we hold in memory is all that is left of the old content.
       if (f.heldBytes > 0 || f.offset > 0) this.note(`${f.path} was truncated and no rotated copy was found; unread old lines may be lost`);
