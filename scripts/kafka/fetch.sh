@@ -46,7 +46,7 @@ fetch_one() {
 POM
   echo "kafka $v: fetching into $dir/libs ..."
   local t0=$SECONDS
-  (cd "$dir" && mvn -B -q dependency:copy-dependencies -DincludeScope=runtime \
+  (cd "$dir" && mvn -B -q -Dstyle.color=never dependency:copy-dependencies -DincludeScope=runtime \
       -DoutputDirectory="$dir/libs" -Dmdep.useRepositoryLayout=false)
   if [ "$major" -ge 4 ]; then
     local api log4j
@@ -54,7 +54,7 @@ POM
     log4j="${api#log4j-api-}"; log4j="${log4j%.jar}"
     if [ -n "$log4j" ]; then
       for a in log4j-core log4j-slf4j-impl; do
-        (cd "$dir" && mvn -B -q dependency:copy -Dartifact="org.apache.logging.log4j:$a:$log4j" -DoutputDirectory="$dir/libs")
+        (cd "$dir" && mvn -B -q -Dstyle.color=never dependency:copy -Dartifact="org.apache.logging.log4j:$a:$log4j" -DoutputDirectory="$dir/libs")
       done
     fi
   fi

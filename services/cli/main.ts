@@ -18,7 +18,17 @@ ${Object.values(commands)
 
 Run 'tripline <command> --help' for a command's options.`;
 
+/** tripline needs node:sqlite and current undici: Node 22.12 or newer (package.json engines). */
+function nodeTooOld(version = process.versions.node): boolean {
+  const [major, minor] = version.split('.').map(Number) as [number, number];
+  return major < 22 || (major === 22 && minor < 12);
+}
+
 export async function main(argv: string[], io: CommandIO): Promise<number> {
+  if (nodeTooOld()) {
+    io.stderr.write(`tripline needs Node.js 22.12 or newer (this is ${process.version}); install Node 24 LTS and run it again\n`);
+    return 1;
+  }
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(`${HELP}\n`);

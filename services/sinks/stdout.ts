@@ -14,10 +14,13 @@ export class StdoutSink implements Sink {
   constructor(
     private readonly out: Writable,
     private readonly format: 'jsonl' | 'table' = 'jsonl',
+    /** Alerts below this severity are accepted but not printed. */
+    private readonly minSeverity: 'info' | 'warning' | 'critical' = 'info',
   ) {}
 
   async send(alerts: Alert[]): Promise<SendResult> {
-    const text = alerts.map((a) => (this.format === 'jsonl' ? formatStdout(a) : `${alertTableRow(a)}\n`)).join('');
+    const rank = { info: 0, warning: 1, critical: 2 } as const;
+    const text = alerts.filter((a) => rank[a.severity] >= rank[this.minSeverity]).map((a) => (this.format === 'jsonl' ? formatStdout(a) : `${alertTableRow(a)}\n`)).join('');
     await new Promise<void>((resolve) => {
       if (this.out.write(text)) resolve();
       else this.out.once('drain', resolve);

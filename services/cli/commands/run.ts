@@ -52,7 +52,8 @@ export const runCommand: Command = {
     );
     const { year } = readOptionsFrom({ year: values.year }, USAGE);
     const config = await loadConfig(values.config, io.env);
-    const log = createLog({ destination: io.stderr });
+    // The demo is for reading alerts: keep its own chatter to warnings.
+    const log = createLog({ destination: io.stderr, level: values.demo ? 'warn' : undefined });
     const httpListen = values.http === 'off' ? false : (values.http ?? config.http.listen);
     if (values.demo) {
       const speed = values.speed === undefined ? 720 : Number(values.speed);

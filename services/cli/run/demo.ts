@@ -107,7 +107,8 @@ export async function runDemo(o: { config: Config; io: CommandIO; log: Log; spee
     config: o.config,
     sources,
     makeCollector: (s) => collectors.get(s.name)!,
-    sinks: [new StdoutSink(o.io.stdout, o.io.stdout.isTTY ? 'table' : 'jsonl')],
+    // On a terminal: one readable line per alert, info-level ones (I2) left to the count.
+    sinks: [o.io.stdout.isTTY ? new StdoutSink(o.io.stdout, 'table', 'warning') : new StdoutSink(o.io.stdout, 'jsonl')],
     stateDir,
     httpListen: false,
     log: o.log,
@@ -121,8 +122,9 @@ export async function runDemo(o: { config: Config; io: CommandIO; log: Log; spee
   try {
     await runtime.start();
     await Promise.all([...collectors.values()].map((c) => c.finished));
-    await runtime.stop();
+    // Every batch is committed once its collector finished; read the count before the store closes.
     const { outbox } = runtime.inspect();
+    await runtime.stop();
     o.io.stderr.write(`demo done: ${outbox.outboxRows} alerts raised (see docs/runbooks.md for what each means)\n`);
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
