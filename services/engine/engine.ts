@@ -184,6 +184,21 @@ export class Engine {
   }
 
   /**
+   * Live mode only: lets wall time stand in for event time when judging silence (H1),
+   * so a detector whose every source went quiet still says so. It never moves event
+   * clocks (lateness, windows) and is never called in replay, which stays a function
+   * of its input. `startMs` counts silence for sources when no event was ever seen.
+   */
+  tick(nowMs: number, startMs: number): Alert[] {
+    const wm = nowMs - this.latenessMs;
+    const current = this.watermark();
+    if (current !== null && wm <= current) return [];
+    const out: Alert[] = [];
+    for (const r of this.absences) out.push(...r.close(wm, this.clocks.firstMs ?? startMs));
+    return out;
+  }
+
+  /**
    * End of input (replay): judges silences up to the LAST EVENT TIME (no lateness left
    * to wait for, and never beyond it) and every open error-rate window. Threshold rules
    * have nothing to close: they fired at their crossings.

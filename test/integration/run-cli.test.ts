@@ -22,6 +22,7 @@ function writeConfig(path: string, input: string, sink: string, extra = ''): voi
       `  - { name: auth, kind: syslog, path: ${JSON.stringify(input)}, startAt: beginning }`,
       `sinks: { file: { path: ${JSON.stringify(sink)} } }`,
       'http: { listen: "127.0.0.1:0" }',
+      'health: { wallClock: false }',
       extra,
     ].join('\n'),
   );

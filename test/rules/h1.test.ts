@@ -49,3 +49,25 @@ describe('H1 source silent', () => {
     expect(run([H1], events)).toEqual([]);
   });
 });
+
+describe('H1 on the wall clock (live mode, Engine.tick)', () => {
+  it('fires when every source went quiet, judged against wall time, once', async () => {
+    const { Engine } = await import('../../services/engine/engine.js');
+    const sources = [{ name: 'audit', kind: 'k8s-audit' as const }];
+    const engine = new Engine({ rules: [H1], config: Config.parse({}), sources });
+    expect(engine.push({ event: ev('audit', 'k8s-audit', 0), line: 'x' })).toEqual([]);
+    // 20 min of wall time later: still within the 30 min limit.
+    expect(engine.tick(at(20 * 60), at(0))).toEqual([]);
+    const fired = engine.tick(at(40 * 60), at(0));
+    expect(fired.map((a) => [a.rule, a.key, a.ts])).toEqual([['H1', 'audit', '2026-06-10T00:30:00Z']]);
+    expect(engine.tick(at(50 * 60), at(0))).toEqual([]);
+  });
+
+  it('never moves event time: a tick behind the event watermark does nothing', async () => {
+    const { Engine } = await import('../../services/engine/engine.js');
+    const engine = new Engine({ rules: [H1], config: Config.parse({}), sources: [{ name: 'a', kind: 'syslog' }] });
+    engine.push({ event: ev('a', 'syslog', 60), line: 'x' });
+    expect(engine.tick(at(0), at(0))).toEqual([]);
+    expect(engine.stats().watermarkMs).toBe(at(60 * 60) - 30_000);
+  });
+});

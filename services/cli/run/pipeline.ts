@@ -63,6 +63,20 @@ export class LivePipeline {
     await this.commitWithRetry({ positions: {}, alerts: [], engineSnapshot: this.o.engine.snapshot() });
   }
 
+  /** Live H1 on wall time (see Engine.tick): runs between batches, commits what it raises. */
+  tick(nowMs: number, startMs: number): Promise<void> {
+    const run = this.tail.then(async () => {
+      if (this.stopped) return;
+      const alerts = this.o.engine.tick(nowMs, startMs);
+      if (alerts.length === 0) return;
+      for (const a of alerts) this.o.metrics.alerts.inc({ rule: a.rule, severity: a.severity });
+      await this.commitWithRetry({ positions: {}, alerts });
+      this.o.onCommitted(alerts);
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
   /** Runs `swap` between batches and continues with the engine it returns (SIGHUP reload). */
   async quiesce(swap: () => Engine): Promise<void> {
     const run = this.tail.then(() => {

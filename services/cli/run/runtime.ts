@@ -47,6 +47,7 @@ export class LiveRuntime {
   private http: { close(): Promise<void>; port: number } | undefined;
   private config: Config;
   private opened = false;
+  private tickTimer: { cancel(): void } | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly o: RuntimeOptions) {
@@ -96,6 +97,16 @@ export class LiveRuntime {
       log.info({ source: s.name, kind: s.kind, detail: c.status().detail, resumed: resume[s.name] !== undefined }, 'source opened');
     }
     this.opened = true;
+    this.scheduleTick(this.o.now());
+  }
+
+  /** Every 15 s, wall time judges silence (H1) when health.wallClock is on. */
+  private scheduleTick(startMs: number): void {
+    if (!this.config.health.wallClock) return;
+    this.tickTimer = this.o.setTimer(() => {
+      if (this.stopping) return;
+      void this.pipeline.tick(this.o.now(), startMs).finally(() => this.scheduleTick(startMs));
+    }, 15_000);
   }
 
   private makeEngine(config: Config, state: ConstructorParameters<typeof Engine>[0]['state']): Engine {
@@ -123,6 +134,7 @@ export class LiveRuntime {
   /** Graceful stop; safe to call more than once. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.tickTimer?.cancel();
       for (const c of this.collectors) await c.stop().catch((e: Error) => this.o.log.error({ source: c.name, err: e.message }, 'collector stop failed'));
       await this.pipeline?.drain();
       await this.deliverer?.idle();
