@@ -81,6 +81,38 @@ export interface RuleMeta {
   description: string;
   /** The effective parameters, shown by `tripline rules`. */
   params?(config: Config): Record<string, unknown>;
+  /**
+   * Raw-line prefilter (issue 8), per input kind: false only when NO event parsed from a
+   * line with these request facts can make this rule match, select or change its state.
+   * A rule that can see a kind's events (its sources or apps) and declares no interest
+   * for that kind turns the prefilter off for the kind: every line is parsed in full.
+   * Be coarse rather than clever: a false "true" costs one parse, a false "false" an alert.
+   */
+  interest?: RawInterest;
+}
+
+/**
+ * What the k8s-audit prefilter reads from a line without parsing it (the same values
+ * the parser puts in the event: "" and absent are null, as in SecurityEvent).
+ */
+export interface K8sRequestView {
+  verb: string;
+  /** user.username (actor.name). */
+  username: string | null;
+  /** sourceIPs, in order (client.addrs). */
+  addrs: readonly string[];
+  resource: string | null;
+  subresource: string | null;
+  apiGroup: string | null;
+  namespace: string | null;
+  name: string | null;
+  /** responseStatus.code. */
+  code: number | null;
+  hasRequestObject: boolean;
+}
+
+export interface RawInterest {
+  'k8s-audit'?: (v: K8sRequestView, ctx: RuleContext) => boolean;
 }
 
 /** Stateless: fires on a single event. */

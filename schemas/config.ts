@@ -9,6 +9,12 @@ import { z } from 'zod';
 export { Duration, durationMs } from './durations.js';
 import { Duration } from './durations.js';
 import { HttpConfig, SinksConfig, SourceConfig } from './run-config.js';
+// issue 5 (router): route and grafana blocks.
+import { GrafanaConfig, RouteConfig } from './routing.js';
+// issue 6 (loki): defaults for `tripline replay --loki`.
+import { LokiConnection } from './loki.js';
+// issue 7 (scale-out on Kafka): the kafka block.
+import { KafkaConfig } from './kafka.js';
 
 const names = (desc: string, dflt: string[]) => z.array(z.string().min(1)).default(dflt).describe(desc);
 
@@ -122,6 +128,10 @@ export const EngineConfig = z.strictObject({
 });
 
 export const HealthConfig = z.strictObject({
+  wallClock: z
+    .boolean()
+    .default(true)
+    .describe('tripline run: also judge silence (H1) against the wall clock, so a detector whose every source went quiet says so; turn off to feed it old logs'),
   maxSilence: z
     .record(z.string(), Duration)
     .default({})
@@ -159,6 +169,13 @@ export const Config = z
     sources: z.array(SourceConfig).optional().describe('what tripline run reads; absent: the standard paths that exist on this machine'),
     sinks: SinksConfig.optional().describe('where alerts go; absent: stdout'),
     http: HttpConfig.prefault({}).describe('the operations endpoint of tripline run'),
+    // issue 5 (router)
+    route: RouteConfig.prefault({}).describe('how alerts become messages: dedup, grouping, time zone, digest'),
+    grafana: GrafanaConfig.optional().describe('Grafana Explore links in Slack messages (on when present)'),
+    // issue 6 (loki)
+    loki: LokiConnection.optional().describe('the Loki that `tripline replay --loki` reads (url, tenant, auth); --loki URL overrides url'),
+    // issue 7 (scale-out on Kafka)
+    kafka: KafkaConfig.optional().describe('Apache Kafka for the scale-out roles (tripline run --role collect|detect|route)'),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { InputKind } from './event.js';
 import { Duration } from './durations.js';
+// issue 5 (router): the slack and alertmanager sink blocks live in routing.ts.
+import { AlertmanagerSinkConfig, SlackSinkConfig } from './routing.js';
+// issue 6 (loki): the loki source and sink blocks live in loki.ts.
+import { LokiSinkConfig, LokiSourceSettings } from './loki.js';
 
 // The live path's configuration: where `tripline run` reads from (sources), where
 // alerts go (sinks: a sink is on when its block is present) and the operations
@@ -36,11 +40,14 @@ export const SourceConfig = z
       .describe('syslog listener settings'),
     maxSilence: Duration.optional().describe('H1: how long the source may stay silent (default by kind)'),
     host: z.string().min(1).optional().describe('host name for lines that name none'),
+    // issue 6 (loki): a LogQL query as a source; `kind` picks the parser.
+    loki: LokiSourceSettings.optional().describe('Loki source: read a LogQL query (catch-up with query_range, then tail)'),
   })
   .superRefine((s, ctx) => {
-    const ways = [s.path !== undefined, s.listen !== undefined, s.journal !== undefined || (s.kind === 'journal' && s.path === undefined && s.listen === undefined)];
+    // issue 6 (loki): `loki` is a fourth way; kind journal with loki reads journal JSON from Loki.
+    const ways = [s.path !== undefined, s.listen !== undefined, s.journal !== undefined || (s.kind === 'journal' && s.path === undefined && s.listen === undefined && s.loki === undefined), s.loki !== undefined];
     if (ways.filter(Boolean).length !== 1) {
-      ctx.addIssue({ code: 'custom', message: 'give exactly one of path (file tail), listen (syslog listener) or journal (kind journal only)' });
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of path (file tail), listen (syslog listener), journal (kind journal only) or loki (a LogQL query)' });
     }
     if (s.journal !== undefined && s.kind !== 'journal') ctx.addIssue({ code: 'custom', path: ['journal'], message: 'journal settings need kind: journal' });
     if (s.listen && !s.listen.udp && !s.listen.tcp) ctx.addIssue({ code: 'custom', path: ['listen'], message: 'give listen.udp, listen.tcp or both' });
@@ -52,6 +59,11 @@ export const SinksConfig = z
   .strictObject({
     stdout: z.strictObject({}).optional().describe('print alerts as JSON lines on stdout'),
     file: z.strictObject({ path: z.string().min(1).describe('file to append alerts to (jsonl)') }).optional().describe('append alerts to a file, exactly once'),
+    // issue 5 (router): notification sinks.
+    slack: SlackSinkConfig.optional().describe('post alerts to Slack through an incoming webhook (Block Kit)'),
+    alertmanager: AlertmanagerSinkConfig.optional().describe('send alerts to a Prometheus Alertmanager (API v2)'),
+    // issue 6 (loki)
+    loki: LokiSinkConfig.optional().describe('push each alert as one JSON line to Loki under {job="tripline", rule, severity}'),
   })
   .describe('where alerts go; a sink is on when its block is present (none: stdout)');
 

@@ -67,6 +67,8 @@ export const R1: MatchRule = defineRule({
     plannedWindowMs: config.hosts.plannedWindow,
     maintenance: config.hosts.maintenance.map((w) => `${w.hosts.length ? w.hosts.join(',') : '*'} ${w.from}..${w.to} ${w.timezone}`),
   }),
+  // A k8s-audit event carries no journal boot id, banner or wtmp record: never boot evidence.
+  interest: { 'k8s-audit': () => false },
   match(e, ctx) {
     const boot = ctx.corr.boot(e);
     if (!boot) return null;

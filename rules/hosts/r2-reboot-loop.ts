@@ -22,6 +22,8 @@ export const R2: ThresholdRule = defineRule({
   tags: ['T1529'],
   description: 'hosts.rebootLoop.threshold boots of one host within hosts.rebootLoop.window',
   params: (config) => ({ boots: config.hosts.rebootLoop.threshold, windowMs: config.hosts.rebootLoop.window }),
+  // A k8s-audit event carries no journal boot id, banner or wtmp record: never boot evidence.
+  interest: { 'k8s-audit': () => false },
   threshold: (config) => Math.max(0, config.hosts.rebootLoop.threshold - 1),
   window: (config) => config.hosts.rebootLoop.window,
   select(e, ctx) {

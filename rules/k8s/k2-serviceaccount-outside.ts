@@ -22,6 +22,12 @@ export function outsideAddresses(addrs: readonly string[], ctx: RuleContext, set
   return out;
 }
 
+/** Prefilter interest of K2 and K9: some address of the chain is outside the sets (whoever the caller is). */
+export function someAddressOutside(addrs: readonly string[], ctx: RuleContext): boolean {
+  for (const a of addrs) if (!ctx.inNetworks(a, SETS)) return true;
+  return false;
+}
+
 /** The k8s request facts every K rule puts in details. */
 export function k8sDetails(e: SecurityEvent): Record<string, string | number | null> {
   return {
@@ -54,6 +60,7 @@ export const K2: MatchRule = defineRule({
   tags: ['T1078.004', 'T1528'],
   description: 'A ServiceAccount made an API request with some address of sourceIPs outside networks.trusted + networks.devvm',
   params: (config) => ({ networks: { trusted: config.networks.trusted, devvm: config.networks.devvm } }),
+  interest: { 'k8s-audit': (v, ctx) => someAddressOutside(v.addrs, ctx) },
   match(e, ctx) {
     const user = e.actor.name;
     if (!e.k8s || !user || !user.startsWith('system:serviceaccount:')) return null;

@@ -28,6 +28,10 @@ export const K3: MatchRule = defineRule({
     sensitiveSecretNamespaces: config.k8s.sensitiveSecretNamespaces,
     secretReaders: config.k8s.secretReaders,
   }),
+  interest: {
+    'k8s-audit': (v, ctx) =>
+      v.resource === 'secrets' && READ_VERBS.has(v.verb) && ctx.matches(ctx.config.k8s.sensitiveSecretNamespaces, v.namespace),
+  },
   match(e, ctx) {
     const k = e.k8s;
     const t = e.target;

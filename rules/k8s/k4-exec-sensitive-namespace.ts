@@ -37,6 +37,7 @@ export const K4: MatchRule = defineRule({
     sensitiveExecNamespaces: config.k8s.sensitiveExecNamespaces,
     execAllowed: config.k8s.execAllowed,
   }),
+  interest: { 'k8s-audit': (v) => v.resource === 'pods' && v.subresource !== null && SUBRESOURCES.has(v.subresource) },
   match(e, ctx) {
     const k = e.k8s;
     const t = e.target;

@@ -32,6 +32,7 @@ export const K5: ThresholdRule = defineRule({
     windowMs: config.k8s.massDelete.window,
     exclude: config.k8s.massDelete.exclude,
   }),
+  interest: { 'k8s-audit': (v) => VERBS.has(v.verb) && v.resource !== null && RESOURCES.has(v.resource) },
   threshold: (config) => config.k8s.massDelete.threshold,
   window: (config) => config.k8s.massDelete.window,
   select(e, ctx) {

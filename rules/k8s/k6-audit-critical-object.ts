@@ -22,6 +22,16 @@ export const K6: MatchRule = defineRule({
   tags: ['T1562.008'],
   description: 'update/patch/delete of an object in k8s.auditCriticalObjects (default configmap kube-system/kubeadm-config)',
   params: (config) => ({ auditCriticalObjects: config.k8s.auditCriticalObjects }),
+  // Any write of a resource that has a listed object. Entries are `resource:...` (globs
+  // allowed): an entry with a `*` before its first colon, or no colon, or a resource name
+  // that itself holds a colon, could match anything, so they make every write interesting.
+  interest: {
+    'k8s-audit': (v, ctx) =>
+      v.resource !== null &&
+      (VERBS.has(v.verb) || v.verb === 'deletecollection') &&
+      (v.resource.includes(':') ||
+        ctx.config.k8s.auditCriticalObjects.some((o) => !o.includes(':') || o.slice(0, o.indexOf(':')).includes('*') || o.startsWith(`${v.resource}:`))),
+  },
   match(e, ctx) {
     const k = e.k8s;
     const t = e.target;

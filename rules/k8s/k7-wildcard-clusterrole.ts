@@ -136,6 +136,7 @@ export const K7: MatchRule = defineRule({
   tags: ['T1098'],
   description: "create/update/patch of a ClusterRole with a rule having '*' verbs and '*' resources, by a user not in k8s.wildcardRoleCreators",
   params: (config) => ({ wildcardRoleCreators: config.k8s.wildcardRoleCreators }),
+  interest: { 'k8s-audit': (v) => WRITE_VERBS.has(v.verb) && v.resource === 'clusterroles' },
   match(e: SecurityEvent, ctx: RuleContext) {
     const k = e.k8s;
     if (!k || !WRITE_VERBS.has(k.verb) || !isRbac(e, 'clusterroles')) return null;

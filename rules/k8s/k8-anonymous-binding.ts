@@ -81,6 +81,7 @@ export const K8: MatchRule = defineRule({
   tags: ['T1098'],
   description: 'create/update/patch of a (Cluster)RoleBinding whose subjects include system:anonymous or system:unauthenticated',
   params: () => ({ subjects: [...ANONYMOUS] }),
+  interest: { 'k8s-audit': (v) => WRITE_VERBS.has(v.verb) && (v.resource === 'rolebindings' || v.resource === 'clusterrolebindings') },
   match(e) {
     const k = e.k8s;
     if (!k || !WRITE_VERBS.has(k.verb)) return null;

@@ -1,15 +1,30 @@
 // The replay pipeline: inputs → parse → merge by event time → engine → sorted alerts.
 // Shared by `tripline replay` and the golden/conformance tests, so what the tests
 // check is exactly what the command prints.
+//
+// Speed (issue 8): each input is read in 1 MiB chunks and handled one chunk (batch) at
+// a time; the merge by event time awaits only when an input's batch runs out, and a
+// single input skips the merge entirely. Before parsing, the raw-line prefilter compiled
+// from the rule set (engine/prefilter.ts) may prove a line can concern no rule: the
+// engine then takes only its time and place (Engine.pushQuiet). Same alerts, same
+// engine state, with or without it (test/perf/prefilter-differential.test.ts).
 import type { Alert } from '../../schemas/alert.js';
 import type { Config } from '../../schemas/config.js';
-import { Engine, type SourceInfo } from '../engine/engine.js';
-import { mergeByTime } from '../engine/merge.js';
-import { openInput, readInput, type InputSpec, type ParsedRecord, type ReadOptions } from '../collectors/file-input.js';
+import type { InputKind } from '../../schemas/event.js';
+import { Engine, type EngineSnapshot, type SourceInfo } from '../engine/engine.js';
+import { mergeBatchesByTime } from '../engine/merge.js';
+import { compilePrefilter, type LinePrefilter } from '../engine/prefilter.js';
+import { inputContext, openInput, type InputSpec, type ReadOptions } from '../collectors/file-input.js';
+import { LineSplitter } from '../collectors/line-splitter.js';
+import { FRAMERS, type InputRecord } from '../collectors/record-framer.js';
+import { parsers } from '../parsers/index.js';
+import type { ParseResult } from '../parsers/types.js';
 import { rules } from '../../rules/index.js';
 import type { CommandIO } from './command.js';
 import { Progress } from './output.js';
-import { parseRfc3339 } from '../lib/time.js';
+import { parseRfc3339, type EventTime } from '../lib/time.js';
+// issue 6 (loki): Loki queries as replay inputs.
+import type { ReplaySource } from './replay-loki.js';
 
 export interface ReplayOptions {
   specs: InputSpec[];
@@ -18,6 +33,12 @@ export interface ReplayOptions {
   fromMs?: number;
   toMs?: number;
   io: Pick<CommandIO, 'stderr' | 'stdin' | 'now'>;
+  /** Use the raw-line prefilter where the rule set allows one (default true). */
+  prefilter?: boolean;
+  /** Return the engine's final snapshot (tests compare state). */
+  snapshot?: boolean;
+  /** issue 6: inputs that are not files (Loki queries, already parsed); they follow the files in input order. */
+  sources?: ReplaySource[];
 }
 
 export interface ReplayResult {
@@ -26,32 +47,102 @@ export interface ReplayResult {
   errors: Record<string, Record<string, number>>;
   summary: string;
   ioFailed: boolean;
+  /** Lines the prefilter let skip the parse, per source name. */
+  quiet: Record<string, number>;
+  snapshot?: EngineSnapshot;
 }
 
-/** A record placed in event time; a parse error takes the time of its input's previous event. */
+/**
+ * A record placed in event time; a parse error takes the time of its input's previous
+ * event. Exactly one of `result` (parsed) and `quiet` (prefiltered: its time) is set.
+ */
 interface Timed {
   tsMs: number;
   tsSubNs: number;
   input: number;
-  rec: ParsedRecord;
+  rec: InputRecord;
+  result: ParseResult | null;
+  quiet: EventTime | null;
 }
 
-async function* timed(spec: InputSpec, index: number, opts: ReplayOptions, failures: string[]): AsyncGenerator<Timed> {
+/** Takes one record placed in event time (a Timed without the object). */
+type Emit = (input: number, tsMs: number, tsSubNs: number, rec: InputRecord, result: ParseResult | null, quiet: EventTime | null) => void;
+
+/** One input's records, parsed or prefiltered, one batch per chunk read. */
+async function* timedBatches(spec: InputSpec, index: number, opts: ReplayOptions, prefilter: LinePrefilter | null, failures: string[]): AsyncGenerator<Timed[]> {
+  let batch: Timed[] = [];
+  const emit: Emit = (input, tsMs, tsSubNs, rec, result, quiet) => {
+    batch.push({ tsMs, tsSubNs, input, rec, result, quiet });
+  };
+  for await (const _ of readTimed(spec, index, opts, prefilter, failures, emit)) {
+    if (batch.length === 0) continue;
+    yield batch;
+    batch = [];
+  }
+}
+
+/**
+ * Reads one file input and emits its records in file order, placed in event time;
+ * pauses (yields) after each chunk. A read failure ends the input and is listed.
+ */
+async function* readTimed(spec: InputSpec, index: number, opts: ReplayOptions, prefilter: LinePrefilter | null, failures: string[], emit: Emit): AsyncGenerator<void> {
   let tsMs = Number.NEGATIVE_INFINITY;
   let tsSubNs = 0;
   try {
     const opened = await openInput(spec, opts.io.stdin);
-    for await (const batch of readInput(spec, opened, opts.readOpts)) {
-      for (const rec of batch) {
-        if (rec.result.ok) {
-          tsMs = rec.result.event.tsMs;
-          tsSubNs = rec.result.event.tsSubNs;
-        }
-        yield { tsMs, tsSubNs, input: index, rec };
+    const parse = parsers[spec.kind];
+    const splitter = new LineSplitter();
+    const framer = FRAMERS[spec.kind]();
+    const ctx = inputContext(spec, opened, opts.readOpts);
+    const handle = (rec: InputRecord): void => {
+      ctx.position = rec.position;
+      ctx.invalidUtf8 = rec.invalidUtf8;
+      ctx.truncated = rec.truncated;
+      const quiet = prefilter === null ? null : prefilter(rec.text, ctx);
+      if (quiet !== null) {
+        tsMs = quiet.ms;
+        tsSubNs = quiet.subNs;
+        emit(index, tsMs, tsSubNs, rec, null, quiet);
+        return;
       }
+      const result = parse(rec.text, ctx);
+      if (result.ok) {
+        tsMs = result.event.tsMs;
+        tsSubNs = result.event.tsSubNs;
+      }
+      emit(index, tsMs, tsSubNs, rec, result, null);
+    };
+    for await (const chunk of opened.stream) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      for (const line of splitter.push(buf)) for (const rec of framer.push(line)) handle(rec);
+      yield;
     }
+    for (const line of splitter.end()) for (const rec of framer.push(line)) handle(rec);
+    for (const rec of framer.end()) handle(rec);
+    yield;
   } catch (e) {
     failures.push(`${spec.path}: ${(e as Error).message}`);
+  }
+}
+
+/** issue 6: the same placement in event time for a non-file input (no prefilter: it parses itself). */
+async function* timedSourceBatches(src: ReplaySource, index: number, failures: string[]): AsyncGenerator<Timed[]> {
+  let tsMs = Number.NEGATIVE_INFINITY;
+  let tsSubNs = 0;
+  try {
+    for await (const batch of src.batches()) {
+      const out: Timed[] = [];
+      for (const { record, result } of batch) {
+        if (result.ok) {
+          tsMs = result.event.tsMs;
+          tsSubNs = result.event.tsSubNs;
+        }
+        out.push({ tsMs, tsSubNs, input: index, rec: record, result, quiet: null });
+      }
+      if (out.length > 0) yield out;
+    }
+  } catch (e) {
+    failures.push(`${src.label}: ${(e as Error).message}`);
   }
 }
 
@@ -70,49 +161,100 @@ export function sortAlerts(alerts: Alert[]): Alert[] {
 }
 
 export async function runReplay(opts: ReplayOptions): Promise<ReplayResult> {
-  const sources: SourceInfo[] = opts.specs.map((s) => ({ name: s.name ?? s.path, kind: s.kind }));
+  // Files first, then the other inputs (issue 6), in the order given: `input` indexes both.
+  const extra = opts.sources ?? [];
+  const sources: SourceInfo[] = [...opts.specs.map((s) => ({ name: s.name ?? s.path, kind: s.kind })), ...extra.map((s) => ({ name: s.name, kind: s.kind }))];
   const engine = new Engine({ rules, config: opts.config, sources });
   const alerts: Alert[] = [];
-  const events: Record<string, number> = {};
-  const errors: Record<string, Record<string, number>> = {};
   const failures: string[] = [];
   const progress = new Progress(opts.io.stderr, opts.io.now);
   const started = opts.io.now();
+  const names = sources.map((s) => s.name);
+  const kinds: InputKind[] = sources.map((s) => s.kind);
+  const eventCount = names.map(() => 0);
+  const quietCount = names.map(() => 0);
+  const errorCount: Array<Record<string, number>> = names.map(() => ({}));
+  const filters = new Map<InputKind, LinePrefilter | null>();
+  const prefilterOf = (kind: InputKind): LinePrefilter | null => {
+    if (opts.prefilter === false) return null;
+    if (!filters.has(kind)) filters.set(kind, compilePrefilter(rules, opts.config, kind));
+    return filters.get(kind)!;
+  };
+  const { fromMs, toMs } = opts;
   let seen = 0;
   let lastTs = '';
+  const add = (out: Alert[]): void => {
+    for (const a of out) alerts.push(a);
+  };
 
-  const streams = opts.specs.map((s, i) => timed(s, i, opts, failures));
-  for await (const t of mergeByTime(streams, (x: Timed) => [x.tsMs, x.tsSubNs])) {
-    if (opts.fromMs !== undefined && t.tsMs < opts.fromMs) continue;
-    if (opts.toMs !== undefined && t.tsMs >= opts.toMs) continue;
-    const spec = opts.specs[t.input]!;
-    const name = spec.name ?? spec.path;
-    const r = t.rec.result;
-    if (r.ok) {
-      events[name] = (events[name] ?? 0) + 1;
-      lastTs = r.event.ts;
-      for (const a of engine.push({ event: r.event, line: t.rec.record.text })) alerts.push(a);
+  const each: Emit = (i, tsMs, _tsSubNs, rec, result, q): void => {
+    if (fromMs !== undefined && tsMs < fromMs) return;
+    if (toMs !== undefined && tsMs >= toMs) return;
+    if (q !== null) {
+      eventCount[i]!++;
+      quietCount[i]!++;
+      lastTs = q.iso;
+      const out = engine.pushQuiet(names[i]!, kinds[i]!, q.ms, q.subNs, q.iso, rec.position, rec.text);
+      if (out.length > 0) add(out);
     } else {
-      const byCode = (errors[name] ??= {});
-      byCode[r.error.code] = (byCode[r.error.code] ?? 0) + 1;
-      for (const a of engine.pushError({ sourceName: name, kind: spec.kind, code: r.error.code })) alerts.push(a);
+      const r = result!;
+      if (r.ok) {
+        eventCount[i]!++;
+        lastTs = r.event.ts;
+        add(engine.push({ event: r.event, line: rec.text }));
+      } else {
+        const byCode = errorCount[i]!;
+        byCode[r.error.code] = (byCode[r.error.code] ?? 0) + 1;
+        add(engine.pushError({ sourceName: names[i]!, kind: kinds[i]!, code: r.error.code }));
+      }
     }
     if (++seen % 4096 === 0) {
       progress.tick(() => {
         const secs = Math.max(0.001, (opts.io.now() - started) / 1000);
-        return `replay: ${seen} records (${Math.round(seen / secs)}/s), at ${lastTs}, ${alerts.length} alerts`;
+        const more = extra.map((s) => `; ${s.progress()}`).join(''); // issue 6: Loki paging progress
+        return `replay: ${seen} records (${Math.round(seen / secs)}/s), at ${lastTs}, ${alerts.length} alerts${more}`;
       });
     }
+  };
+  if (opts.specs.length === 1 && extra.length === 0) {
+    // One file: nothing to merge, so no batches either.
+    const spec = opts.specs[0]!;
+    for await (const _ of readTimed(spec, 0, opts, prefilterOf(spec.kind), failures, each));
+  } else {
+    const streams = opts.specs.map((s, i) => timedBatches(s, i, opts, prefilterOf(s.kind), failures));
+    extra.forEach((s, i) => streams.push(timedSourceBatches(s, opts.specs.length + i, failures))); // issue 6
+    await mergeBatchesByTime(streams, (x: Timed) => [x.tsMs, x.tsSubNs], (t) => each(t.input, t.tsMs, t.tsSubNs, t.rec, t.result, t.quiet));
   }
   for (const a of engine.flush()) alerts.push(a);
   progress.done();
 
+  // Per source name (two inputs may share one), in input order, as before.
+  const events: Record<string, number> = {};
+  const errors: Record<string, Record<string, number>> = {};
+  const quiet: Record<string, number> = {};
+  names.forEach((name, i) => {
+    if (eventCount[i]! > 0 || events[name] !== undefined) events[name] = (events[name] ?? 0) + eventCount[i]!;
+    if (quietCount[i]! > 0) quiet[name] = (quiet[name] ?? 0) + quietCount[i]!;
+    for (const [code, n] of Object.entries(errorCount[i]!)) {
+      const byCode = (errors[name] ??= {});
+      byCode[code] = (byCode[code] ?? 0) + n;
+    }
+  });
   const sorted = sortAlerts(alerts);
-  return { alerts: sorted, events, errors, summary: summarize(opts.specs, events, errors, sorted, failures), ioFailed: failures.length > 0 };
+  const result: ReplayResult = {
+    alerts: sorted,
+    events,
+    errors,
+    quiet,
+    summary: summarize(sources, events, errors, sorted, failures),
+    ioFailed: failures.length > 0,
+  };
+  if (opts.snapshot) result.snapshot = engine.snapshot();
+  return result;
 }
 
 function summarize(
-  specs: InputSpec[],
+  specs: Array<{ name: string; kind: InputKind }>,
   events: Record<string, number>,
   errors: Record<string, Record<string, number>>,
   alerts: Alert[],
@@ -120,7 +262,7 @@ function summarize(
 ): string {
   const lines = ['replay summary:'];
   for (const s of specs) {
-    const name = s.name ?? s.path;
+    const name = s.name;
     const errs = errors[name] ?? {};
     const errTotal = Object.values(errs).reduce((a, b) => a + b, 0);
     const codes = Object.entries(errs)

@@ -58,10 +58,25 @@ export async function checkInput(spec: InputSpec): Promise<void> {
 export async function openInput(spec: InputSpec, stdin: NodeJS.ReadableStream = process.stdin): Promise<OpenedInput> {
   if (spec.path === '-') return { stream: stdin, mtimeMs: undefined, size: undefined, bytesRead: () => 0 };
   const st = await stat(spec.path);
-  const file = createReadStream(spec.path, { highWaterMark: 256 * 1024 });
+  // 1 MiB reads: fewer chunks, batches and awaits per line (issue 8).
+  const file = createReadStream(spec.path, { highWaterMark: 1024 * 1024 });
   const stream = spec.path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
   if (stream !== file) file.on('error', (e) => stream.destroy(e));
   return { stream, mtimeMs: st.mtimeMs, size: st.size, bytesRead: () => file.bytesRead };
+}
+
+/** The parse context of one input (one per input: it holds the input's carry state). */
+export function inputContext(spec: InputSpec, opened: OpenedInput, opts: ReadOptions = {}): ParseContext {
+  return {
+    kind: spec.kind,
+    sourceName: spec.name ?? spec.path,
+    position: '',
+    year: opts.year,
+    refMs: opts.year === undefined ? opened.mtimeMs : undefined,
+    date: opts.date,
+    defaultHost: opts.defaultHost,
+    carry: {},
+  };
 }
 
 /**
@@ -72,17 +87,7 @@ export async function* readInput(spec: InputSpec, opened: OpenedInput, opts: Rea
   const parse = parsers[spec.kind];
   const splitter = new LineSplitter();
   const framer = FRAMERS[spec.kind]();
-  const carry: Record<string, unknown> = {};
-  const ctx: ParseContext = {
-    kind: spec.kind,
-    sourceName: spec.name ?? spec.path,
-    position: '',
-    year: opts.year,
-    refMs: opts.year === undefined ? opened.mtimeMs : undefined,
-    date: opts.date,
-    defaultHost: opts.defaultHost,
-    carry,
-  };
+  const ctx = inputContext(spec, opened, opts);
   const handle = (rec: InputRecord): ParsedRecord => {
     ctx.position = rec.position;
     ctx.invalidUtf8 = rec.invalidUtf8;

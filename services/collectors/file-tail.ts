@@ -1,8 +1,8 @@
 // File tail: follows a path, or a glob with `*` in the last segment, from its saved
 // position, across rename+create, copytruncate, delete+recreate and gzip-after-rotate.
 // Reads: the followed directory (fs.watch to wake at once, plus a listing every
-// pollIntervalMs for filesystems where watching is unreliable) and the files themselves
-// in chunks of ≤ 256 KiB.
+// pollIntervalMs for filesystems where watching is unreliable: dir-waker.ts) and the
+// files themselves in chunks of ≤ 256 KiB (tailed-file.ts).
 // Position: `{ files: SavedFile[] }` (tailed-file.ts): every file still being read, i.e.
 // the current file(s) plus any rotated one not finished yet, each with dev+ino,
 // fingerprint (+ its length), the delivered byte offset and line number.
@@ -18,14 +18,20 @@
 //   before the first line still resumes there rather than at a later end; a finished
 //   rotated file leaves the position the same way (a position-only batch);
 // - a glob matching nothing is not an error: the source waits, and status() says so.
-import { watch, type FSWatcher } from 'node:fs';
+// Limits: copytruncate is followed only if each truncation is noticed (within a poll
+// interval) before the next one: the unread rest is found in the copy by the fingerprint
+// of the content we were reading; a generation never seen at all has no known identity
+// and is not guessed at (copytruncate can also lose lines written between the copy and
+// the truncation: logrotate's own caveat). A rotated file overwritten in place is
+// dropped, never re-read as new.
 import { stat } from 'node:fs/promises';
 import type { InputKind } from '../../schemas/event.js';
 import { UsageError } from '../lib/errors.js';
+import { DirWaker } from './dir-waker.js';
 import { DEFAULT_FINGERPRINT_BYTES, sameInode } from './file-identity.js';
 import { PathPattern } from './path-pattern.js';
 import { findCopyOf, openNewFile, parseSavedFiles, restoreSaved, type StartContext } from './tail-start.js';
-import type { Mark, ReadStep, TailedFile } from './tailed-file.js';
+import { CHUNK_BYTES, type Mark, type ReadStep, type TailedFile } from './tailed-file.js';
 import { realTimers, type Timers } from './timers.js';
 import type { CollectedBatch, Collector, CollectorStatus, SourcePosition } from './types.js';
 
@@ -58,25 +64,21 @@ export class FileTailCollector implements Collector {
   private readonly pollIntervalMs: number;
   private readonly fingerprintBytes: number;
   private readonly rotatedGraceMs: number;
-  private readonly useWatch: boolean;
   private readonly now: () => number;
-  private readonly timers: Timers;
-  private readonly stemOfNames: string;
+  private readonly waker: DirWaker;
 
   private files: TailedFile[] = [];
   private onBatch: ((batch: CollectedBatch) => Promise<void>) | undefined;
   private started = false;
   private stopping = false;
   private loopDone: Promise<void> | undefined;
-  private watcher: FSWatcher | undefined;
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
-  private rescanDue = true;
   private lastRescanMs = Number.NEGATIVE_INFINITY;
   private anchorPending = false;
   private cutLines = 0;
   private lastError: string | undefined;
   private readonly notes: string[] = [];
+  /** The one read buffer: files are read one at a time. */
+  private readonly scratch = Buffer.allocUnsafe(CHUNK_BYTES);
 
   constructor(opts: FileTailOptions) {
     this.name = opts.name;
@@ -86,11 +88,12 @@ export class FileTailCollector implements Collector {
     this.pollIntervalMs = positive('pollIntervalMs', opts.pollIntervalMs ?? 250, opts.name);
     this.fingerprintBytes = positive('fingerprintBytes', opts.fingerprintBytes ?? DEFAULT_FINGERPRINT_BYTES, opts.name);
     this.rotatedGraceMs = opts.rotatedGraceMs ?? 1000;
-    this.useWatch = opts.watch ?? true;
     this.now = opts.now ?? Date.now;
-    this.timers = opts.timers ?? realTimers;
+    // Names worth waking for: the followed ones and their rotated siblings (same stem).
     const lit = this.pattern.literalPrefix;
-    this.stemOfNames = this.pattern.isGlob ? lit : lit.replace(/\.[^.]*$/, '');
+    const stem = this.pattern.isGlob ? lit : lit.replace(/\.[^.]*$/, '');
+    const relevant = (name: string) => name.startsWith(stem) || this.pattern.matchesName(name);
+    this.waker = new DirWaker(this.pattern.dir, relevant, this.pollIntervalMs, opts.timers ?? realTimers, opts.watch ?? true);
   }
 
   async start(from: SourcePosition | undefined, onBatch: (batch: CollectedBatch) => Promise<void>): Promise<void> {
@@ -107,16 +110,21 @@ export class FileTailCollector implements Collector {
     }
     const fresh = from === undefined && this.startAt === 'end';
     await this.rescan(fresh);
+    if (this.stopping) {
+      // stop() came while we were opening: it found no loop to wait for.
+      await Promise.all(this.files.map((f) => f.close()));
+      this.files = [];
+      this.waker.stop();
+      return;
+    }
     this.anchorPending = fresh && this.files.length > 0;
     this.loopDone = this.loop();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wakeUp?.();
+    this.waker.stop();
     await this.loopDone;
-    this.watcher?.close();
-    this.watcher = undefined;
     await Promise.all(this.files.map((f) => f.close()));
     this.files = [];
   }
@@ -130,7 +138,7 @@ export class FileTailCollector implements Collector {
       if (this.files.length > 5) shown.push(`and ${this.files.length - 5} more`);
       detail = `following ${shown.join(', ')}`;
     }
-    if (this.started && !this.watcher) detail += `; polling every ${this.pollIntervalMs} ms`;
+    if (this.started && !this.waker.watching) detail += `; polling every ${this.pollIntervalMs} ms`;
     if (this.lastError) detail += `; error: ${this.lastError}`;
     if (this.notes.length > 0) detail += `; ${this.notes.join('; ')}`;
     return { opened: this.started && !this.stopping, detail, truncated: this.cutLines };
@@ -149,9 +157,9 @@ export class FileTailCollector implements Collector {
       } catch (e) {
         failed = true;
         this.lastError = (e as Error).message;
-        this.rescanDue = true;
+        this.waker.rescanDue = true;
       }
-      if (!this.stopping) await this.waitForWake(failed);
+      if (!this.stopping) await this.waker.wait(failed);
     }
   }
 
@@ -160,7 +168,7 @@ export class FileTailCollector implements Collector {
       await this.onBatch!({ source: this.name, kind: this.kind, records: [], position: this.snapshot() });
       this.anchorPending = false;
     }
-    if (this.rescanDue || this.now() - this.lastRescanMs >= this.pollIntervalMs) await this.rescan(false);
+    if (this.waker.rescanDue || this.now() - this.lastRescanMs >= this.pollIntervalMs) await this.rescan(false);
     for (const f of [...this.files]) {
       if (this.stopping) return;
       if (this.files.includes(f)) await this.drain(f);
@@ -169,9 +177,9 @@ export class FileTailCollector implements Collector {
 
   /** Matches the followed paths to tracked files by dev+ino; opens new ones; marks the gone ones rotated. */
   private async rescan(atEnd: boolean): Promise<void> {
-    this.rescanDue = false;
+    this.waker.rescanDue = false;
     this.lastRescanMs = this.now();
-    this.watchDir();
+    this.waker.ensureWatching();
     const present = new Set<TailedFile>();
     for (const path of await this.pattern.list()) {
       let st;
@@ -189,7 +197,14 @@ export class FileTailCollector implements Collector {
         present.add(known);
         continue;
       }
-      const opened = await openNewFile(path, atEnd, this.ctx());
+      let opened: TailedFile | undefined;
+      try {
+        opened = await openNewFile(path, atEnd, this.ctx());
+      } catch (e) {
+        // One unreadable file must not hold up the others; it is tried again at the next scan.
+        this.note(`${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        continue;
+      }
       if (opened) {
         this.files.push(opened);
         present.add(opened);
@@ -207,7 +222,7 @@ export class FileTailCollector implements Collector {
         if (!this.files.includes(f)) return;
       }
       if (this.stopping) return;
-      const step = await f.read(this.now());
+      const step = await f.read(this.now(), this.scratch);
       replaced = step === 'replaced';
       if (step === 'replaced') continue;
       await this.deliver(f, step);
@@ -275,58 +290,8 @@ export class FileTailCollector implements Collector {
     return { files: this.files.map((f) => f.saved(f === current ? next : undefined)) };
   }
 
-  private watchDir(): void {
-    if (!this.useWatch || this.watcher || this.stopping) return;
-    try {
-      const w = watch(this.pattern.dir, { persistent: false }, (event, name) => {
-        if (name !== null && !this.isRelevant(String(name))) return;
-        this.wake(event === 'rename');
-      });
-      // E.g. the directory was removed: poll, and watch again at a later rescan.
-      w.on('error', () => {
-        w.close();
-        if (this.watcher === w) this.watcher = undefined;
-      });
-      this.watcher = w;
-    } catch {
-      // The directory does not exist (yet): polling finds it.
-    }
-  }
-
-  private isRelevant(name: string): boolean {
-    return name.startsWith(this.stemOfNames) || this.pattern.matchesName(name);
-  }
-
-  private wake(rescan: boolean): void {
-    if (rescan) this.rescanDue = true;
-    this.woken = true;
-    this.wakeUp?.();
-  }
-
-  /** Until a watch event, or the poll interval. After an error, only the interval (no hot retry loop). */
-  private waitForWake(afterError: boolean): Promise<void> {
-    if (this.woken && !afterError) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.timers.clearTimeout(handle);
-        this.wakeUp = undefined;
-        this.woken = false;
-        resolve();
-      };
-      const handle = this.timers.setTimeout(() => {
-        this.rescanDue = true;
-        done();
-      }, this.pollIntervalMs);
-      this.wakeUp = () => {
-        if (!afterError || this.stopping) done();
-      };
-    });
-  }
-
   private note(text: string): void {
+    if (this.notes.includes(text)) return;
     this.notes.push(text);
     if (this.notes.length > MAX_NOTES) this.notes.shift();
   }

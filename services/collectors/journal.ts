@@ -81,6 +81,7 @@ export class JournalCollector implements Collector {
   private stopping = false;
   private attempt = 0;
   private restarts = 0;
+  private truncatedCount = 0;
   private sleeping: { handle: unknown; wake: () => void } | undefined;
   private lastExit: string | undefined;
   private readonly stderrTail: string[] = [];
@@ -120,11 +121,14 @@ export class JournalCollector implements Collector {
       this.cursor = this.seekCursor = saved;
     } else if (this.startAt === 'end') {
       const newest = await this.newestCursor();
-      if (newest === null) this.tailOnly = true;
-      else if (newest !== undefined) {
+      if (newest === undefined) {
+        // The query failed: follow from the end without a saved start point.
+        this.tailOnly = true;
+      } else if (newest !== null) {
         this.cursor = this.seekCursor = newest;
         this.anchorPending = true;
       }
+      // null: the journal is empty, so everything in it from now on is new (--no-tail).
     }
     const child = await this.spawnFollow().catch((e: Error) => {
       throw new TriplineError('TRIP_COLLECTOR_JOURNAL_SPAWN', `journal source "${this.name}": cannot run "${this.command}" (${e.message}); install journalctl or set journal.command`);
@@ -152,7 +156,7 @@ export class JournalCollector implements Collector {
     if (this.sleeping) detail += ', restarting after backoff';
     detail += `; restarts ${this.restarts}; cursor ${this.cursor ?? 'none yet'}`;
     if (this.stderrTail.length > 0) detail += `; stderr: ${this.stderrTail.join(' | ')}`;
-    return { opened: running, detail, truncated: 0 };
+    return { opened: running, detail, truncated: this.truncatedCount };
   }
 
   /** The arguments of the follow run, from the current resume point. */
@@ -233,6 +237,7 @@ export class JournalCollector implements Collector {
         }
         if (records.length === 0) continue;
         await this.onBatch!({ source: this.name, kind: this.kind, records, position: { cursor: last } });
+        this.truncatedCount += records.filter((r) => r.truncated).length;
         this.cursor = last;
         delivered = true;
         // Restarts resume after what was delivered, inclusive seek on that cursor.
@@ -245,7 +250,9 @@ export class JournalCollector implements Collector {
       // onBatch failed: nothing past the last delivered cursor counts; run journalctl again.
       failure = `delivery failed: ${(e as Error).message}`;
     }
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    // Output ended on its own: journalctl is exiting, let it report how. Otherwise (we
+    // stopped reading) end it.
+    if ((failure !== undefined || this.stopping) && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const how = await exited;
     this.lastExit = failure ? `${failure}; journalctl ${how}` : `journalctl ${how}`;
     return delivered;

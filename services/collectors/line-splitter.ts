@@ -39,7 +39,7 @@ export class LineSplitter {
   /** Feeds a chunk; returns the lines it completed. */
   push(chunk: Buffer): RawLine[] {
     const out: RawLine[] = [];
-    let from = 0;
+    let from = this.partBytes === 0 && !this.dropping ? this.wholeLines(chunk, out) : 0;
     while (from < chunk.length) {
       const nl = chunk.indexOf(10, from);
       const end = nl === -1 ? chunk.length : nl;
@@ -51,6 +51,31 @@ export class LineSplitter {
       from = nl + 1;
     }
     return out;
+  }
+
+  /**
+   * Fast path (issue 8), same lines as the general one: when no partial line is held,
+   * the chunk's complete lines are checked for UTF-8 once (a 0x0A byte never occurs
+   * inside a multi-byte character, so every line of a valid region is valid) and each
+   * is decoded straight from the chunk, without a Buffer view per line. Stops before a
+   * line over the cap (the general path cuts it); returns where it stopped.
+   */
+  private wholeLines(chunk: Buffer, out: RawLine[]): number {
+    const last = chunk.lastIndexOf(10);
+    if (last < 0 || !isUtf8(chunk.subarray(0, last + 1))) return 0;
+    let from = 0;
+    while (from <= last) {
+      const nl = chunk.indexOf(10, from);
+      if (nl - from > this.maxLineBytes) break;
+      const end = nl > from && chunk[nl - 1] === 13 ? nl - 1 : nl;
+      let text = chunk.toString('utf8', from, end);
+      if (this.lineStart === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      this.pos += nl + 1 - from;
+      out.push({ text, lineNo: ++this.lineNo, offset: this.lineStart, bytes: this.pos - this.lineStart, invalidUtf8: false, truncated: false });
+      this.lineStart = this.pos;
+      from = nl + 1;
+    }
+    return from;
   }
 
   /** Ends the stream: the pending partial line, if any, becomes a line. */

@@ -141,7 +141,7 @@ export class SyslogListenerCollector implements Collector {
     const b = this.boundAddresses();
     const on = [b.udp && `udp ${fmt(b.udp)}`, b.tcp && `tcp ${fmt(b.tcp)} (${this.sockets.size} connections)`].filter(Boolean);
     let detail = on.length > 0 ? `listening on ${on.join(', ')}` : 'not listening';
-    detail += `; received ${this.received}, truncated ${this.truncatedCount}, dropped ${this.droppedCount}`;
+    detail += `; received ${this.received}, queued ${this.queuedBytes} bytes, truncated ${this.truncatedCount}, dropped ${this.droppedCount}`;
     if (this.lastError) detail += `; error: ${this.lastError}`;
     return { opened: on.length > 0 && !this.stopping, detail, truncated: this.truncatedCount + this.droppedCount };
   }
@@ -152,7 +152,7 @@ export class SyslogListenerCollector implements Collector {
     sock.on('message', (buf, rinfo) => {
       if (this.stopping) return;
       const msg = datagramMessage(buf, this.maxMessageBytes);
-      if (this.queuedBytes + buf.length > this.maxQueuedBytes) {
+      if (this.queue.length > 0 && this.queuedBytes + buf.length > this.maxQueuedBytes) {
         this.droppedCount += 1;
         return;
       }

@@ -106,8 +106,8 @@ export class TailedFile {
    * the file's first bytes changed under us: the chunk may come from new content written
    * after a truncation, so it is dropped unread (copytruncate, see the collector).
    */
-  async read(nowMs: number): Promise<ReadStep | 'replaced'> {
-    const chunk = this.gzip ? await this.readGzip() : await this.readPlain();
+  async read(nowMs: number, scratch: Buffer): Promise<ReadStep | 'replaced'> {
+    const chunk = this.gzip ? await this.readGzip() : await this.readPlain(scratch);
     if (!chunk) return { records: [], next: this.current(), eof: true, cutLines: 0 };
     if (!this.gzip && !prefixMatches(await readPrefix(this.handle, this.id.fpLen), this.id)) {
       this.readPos -= chunk.length;
@@ -159,13 +159,15 @@ export class TailedFile {
     this.lineEnds.clear();
   }
 
-  private async readPlain(): Promise<Buffer | undefined> {
-    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    const { bytesRead } = await this.handle.read(buf, 0, CHUNK_BYTES, this.readPos);
+  /**
+   * Reads into the caller's scratch buffer (one per collector: reads are sequential there)
+   * and copies the bytes out, since the splitter keeps slices of a held partial line.
+   */
+  private async readPlain(scratch: Buffer): Promise<Buffer | undefined> {
+    const { bytesRead } = await this.handle.read(scratch, 0, Math.min(scratch.length, CHUNK_BYTES), this.readPos);
     if (bytesRead === 0) return undefined;
     this.readPos += bytesRead;
-    // Copy a short read so a held partial line does not pin a whole chunk buffer.
-    return bytesRead < CHUNK_BYTES / 4 ? Buffer.from(buf.subarray(0, bytesRead)) : buf.subarray(0, bytesRead);
+    return Buffer.from(scratch.subarray(0, bytesRead));
   }
 
   private async readGzip(): Promise<Buffer | undefined> {

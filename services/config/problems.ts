@@ -115,7 +115,7 @@ export function suggest(name: string, known: readonly string[]): string {
     if (d < bestD) [best, bestD] = [k, d];
   }
   if (best !== undefined) return ` (did you mean ${quote(best)}?)`;
-  if (known.length > 0 && known.length <= 16) return ` (known keys: ${known.join(', ')})`;
+  if (known.length > 0 && known.length <= 24) return ` (known keys: ${known.join(', ')})`;
   return '';
 }
 

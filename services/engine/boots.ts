@@ -47,6 +47,11 @@ export function hostOf(e: SecurityEvent): string {
   return e.host ?? e.source.name;
 }
 
+/** Whether observe() may take `e` as boot evidence: it carries a boot id or is an explicit boot record. */
+export function carriesBoot(e: SecurityEvent): boolean {
+  return (e.bootId ?? e.boot?.bootId ?? null) !== null || (e.action === 'host.boot' && e.boot !== undefined);
+}
+
 export class BootTracker {
   readonly hosts: CappedMap<HostBootState>;
   readonly shutdowns: CappedMap<ShutdownInfo[]>;

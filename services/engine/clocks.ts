@@ -47,18 +47,39 @@ export class SourceClocks {
     return m === undefined ? null : m - this.latenessMs;
   }
 
-  /** Whether `e` is behind its source's watermark (call before advance(e)). */
-  isLate(e: SecurityEvent): boolean {
-    const wm = this.sourceWatermark(e.source.name);
-    return wm !== null && e.tsMs < wm;
+  /**
+   * Whether `e` is behind its source's watermark (call before advance(e)). `stream` is
+   * the clock it is judged by: its source, or on the Kafka path its source+host stream
+   * (EngineOptions.clockOf).
+   */
+  isLate(e: SecurityEvent, stream = e.source.name): boolean {
+    return this.isLateAt(stream, e.tsMs);
   }
 
-  /** Takes `e`'s time into account. */
-  advance(e: SecurityEvent): void {
-    this.firstMs ??= e.tsMs;
-    if (this.maxMs === null || e.tsMs > this.maxMs) this.maxMs = e.tsMs;
-    const prev = this.bySource.get(e.source.name);
-    if (prev === undefined || e.tsMs > prev) this.bySource.set(e.source.name, e.tsMs);
+  /** isLate() of an event at `ms` on the clock of `stream` (issue 8: prefiltered lines have no event). */
+  isLateAt(stream: string, ms: number): boolean {
+    const wm = this.sourceWatermark(stream);
+    return wm !== null && ms < wm;
+  }
+
+  /** Takes `e`'s time into account (on the clock of `stream`, default its source). */
+  advance(e: SecurityEvent, stream = e.source.name): void {
+    this.advanceAt(stream, e.tsMs);
+  }
+
+  /** advance() for an event at `ms` on the clock of `stream`. */
+  advanceAt(stream: string, ms: number): void {
+    this.firstMs ??= ms;
+    if (this.maxMs === null || ms > this.maxMs) this.maxMs = ms;
+    const prev = this.bySource.get(stream);
+    if (prev === undefined || ms > prev) this.bySource.set(stream, ms);
+  }
+
+  /** The oldest clock of any stream (issue 7: a low watermark for stream clocks), or null. */
+  minMs(): number | null {
+    let min: number | null = null;
+    for (const [, ms] of this.bySource.entries()) if (min === null || ms < min) min = ms;
+    return min;
   }
 
   /**

@@ -12,7 +12,7 @@
 // LRU eviction (counted); state is JSON for the engine snapshot.
 import type { SecurityEvent } from '../../schemas/event.js';
 import type { BootInfo, Correlations, ShutdownInfo, SshConnection } from '../../rules/define.js';
-import { BootTracker, type BootsJson } from './boots.js';
+import { BootTracker, carriesBoot, type BootsJson } from './boots.js';
 import { CappedMap } from './capped-map.js';
 
 export const SSH_TTL_MS = 60 * 60_000;
@@ -24,6 +24,44 @@ export interface CorrelationsJson {
 
 function sshKey(host: string | null, pid: number): string {
   return `${host ?? ''}\u0000${pid}`;
+}
+
+/** An sshd `Connection from` line the ssh index keeps (see observe()). */
+function isSshConnection(e: SecurityEvent): boolean {
+  return e.action === 'connection.open' && e.app === 'sshd' && (e.ssh?.pid ?? null) !== null && e.client.addrs[0] !== undefined;
+}
+
+/**
+ * issue 7: whether observe(e) can change an index (a shutdown, boot evidence, an sshd
+ * connection). On the Kafka path such an event must reach the replica that owns its
+ * host's indexes. Mirrors observe() and BootTracker.observe(): keep them in step.
+ */
+export function touchesCorrelations(e: SecurityEvent): boolean {
+  return (e.action === 'host.shutdown' && !!e.shutdown) || carriesBoot(e) || isSshConnection(e);
+}
+
+/**
+ * issue 7: Correlations without state, for Engine.stateRoutes(): each lookup answers
+ * "nothing" and, when a real index could have answered otherwise, sets `consulted`, so
+ * the caller knows the rule's verdict on this event depends on the host's indexes.
+ */
+export class ProbeCorrelations implements Correlations {
+  consulted = false;
+
+  sshConnection(_host: string | null, pid: number | null): SshConnection | undefined {
+    if (pid !== null) this.consulted = true;
+    return undefined;
+  }
+
+  boot(e: SecurityEvent): BootInfo | null {
+    if (carriesBoot(e)) this.consulted = true;
+    return null;
+  }
+
+  lastShutdown(): ShutdownInfo | undefined {
+    this.consulted = true;
+    return undefined;
+  }
 }
 
 export class EngineCorrelations implements Correlations {
@@ -42,17 +80,25 @@ export class EngineCorrelations implements Correlations {
     this.current = e;
     this.currentBoot = this.boots.observe(e);
     this.ssh.sweep((c) => c.tsMs < maxMs - SSH_TTL_MS);
-    const pid = e.ssh?.pid ?? null;
-    const ip = e.client.addrs[0];
-    if (e.action === 'connection.open' && e.app === 'sshd' && pid !== null && ip !== undefined) {
-      this.ssh.set(sshKey(e.host, pid), {
-        clientIp: ip,
+    if (isSshConnection(e)) {
+      this.ssh.set(sshKey(e.host, e.ssh!.pid!), {
+        clientIp: e.client.addrs[0]!,
         clientPort: e.client.port,
         localAddr: e.ssh?.localAddr ?? null,
         localPort: e.ssh?.localPort ?? null,
         tsMs: e.tsMs,
       });
     }
+  }
+
+  /**
+   * issue 8: what observe() does for an event the prefilter proved touches no index (a
+   * k8s-audit line: not sshd, no boot id, no boot or shutdown record): only the sweep.
+   */
+  observeQuiet(maxMs: number): void {
+    this.current = null;
+    this.currentBoot = null;
+    this.ssh.sweep((c) => c.tsMs < maxMs - SSH_TTL_MS);
   }
 
   sshConnection(host: string | null, pid: number | null): SshConnection | undefined {

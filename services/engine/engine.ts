@@ -27,15 +27,26 @@
 // State is bounded (engine.maxKeys per rule and per correlation index, LRU eviction,
 // counted) and snapshot()-able to JSON; `new Engine({ ..., state })` continues exactly
 // where the snapshot left off.
+//
+// issue 7 (scale-out on Kafka) adds three small seams, unused by the embedded path:
+// - stateRoutes(e): where the state an event would touch lives ((rule, key) of windowed
+//   and first-seen rules, the host of correlation lookups and indexes, the source for
+//   H1/H2), computed without changing anything, so a detector replica can send the
+//   event to the replica that owns that state;
+// - push(input, { only }): run only the named rules for this event (the clocks and the
+//   correlation indexes still take it);
+// - EngineOptions.clockOf: judge lateness on a per-stream clock (source+host) instead of
+//   the source's, for an engine fed by several independently lagging partitions.
 import type { Alert } from '../../schemas/alert.js';
 import type { Config } from '../../schemas/config.js';
 import type { InputKind, SecurityEvent } from '../../schemas/event.js';
 import type { Rule, RuleContext } from '../../rules/define.js';
-import { effectiveSeverity, evidenceOf, isEnabled } from './alert-build.js';
+import { capLine, effectiveSeverity, evidenceOf, isEnabled } from './alert-build.js';
 import type { CappedMap } from './capped-map.js';
 import { SourceClocks } from './clocks.js';
 import { buildRuleContext } from './context.js';
-import { EngineCorrelations } from './correlations.js';
+import { EngineCorrelations, ProbeCorrelations, touchesCorrelations } from './correlations.js';
+import { hostOf } from './boots.js';
 import { AbsenceRunner, ErrorRateRunner, FirstSeenRunner, MatchRunner, ThresholdRunner, type RuleErrors } from './runners.js';
 import { EmittedIds, hasRequestIdentity, requestAnchor } from './request-dedupe.js';
 import { checkSnapshot, ENGINE_SNAPSHOT_VERSION, type EngineSnapshot } from './state.js';
@@ -70,7 +81,36 @@ export interface EngineOptions {
   sources?: readonly SourceInfo[];
   /** A snapshot() of an earlier engine to continue from. */
   state?: EngineSnapshot;
+  /**
+   * issue 7: the clock an event is judged by for lateness and window pruning (default:
+   * its source name). The Kafka path passes source+host: one source's hosts arrive over
+   * different partitions and may lag each other. With it, correlation sweeps use the
+   * oldest stream clock. Not for engines running H1/H2 (they need per-source clocks).
+   */
+  clockOf?: (e: SecurityEvent) => string;
 }
+
+/** issue 7: options of one push(). */
+export interface PushOptions {
+  /** Run only the rules with these ids for this event (clocks and correlation indexes still take it). */
+  only?: ReadonlySet<string>;
+}
+
+/** issue 7: one place the state an event touches lives (Engine.stateRoutes). */
+export interface StateRoute {
+  /** The rule whose state (or correlation lookup) the event reaches; null: only the host's correlation indexes. */
+  rule: string | null;
+  /**
+   * What `key` names: 'key' the rule's own key (select().key); 'host' the host whose
+   * correlation indexes the rule consults or the event updates; 'source' the source (H1, H2).
+   */
+  scope: 'key' | 'host' | 'source';
+  key: string;
+}
+
+/** The shared empty result of pushQuiet (never mutated: `more` copies before adding). */
+const NO_ALERTS: Alert[] = [];
+const more = (out: Alert[], add: Alert[]): Alert[] => (add.length === 0 ? out : out === NO_ALERTS ? [...add] : (out.push(...add), out));
 
 /** How often idle window keys are swept (events). */
 const SWEEP_EVERY = 1024;
@@ -89,6 +129,11 @@ export class Engine {
   private readonly errorRates: ErrorRateRunner[] = [];
   private readonly ruleErrors: RuleErrors = {};
   private readonly emitted: EmittedIds;
+  private readonly clockOf: ((e: SecurityEvent) => string) | undefined;
+  /** With clockOf: the oldest stream clock, refreshed every SWEEP_EVERY events (correlation sweeps). */
+  private lowMs = Number.NEGATIVE_INFINITY;
+  private readonly probeCorr = new ProbeCorrelations();
+  private readonly probeCtx: RuleContext;
   private events = 0;
   private late = 0;
 
@@ -101,6 +146,8 @@ export class Engine {
     this.corr = new EngineCorrelations(maxKeys);
     this.emitted = new EmittedIds(maxKeys);
     this.ctx = buildRuleContext(config, this.corr);
+    this.probeCtx = buildRuleContext(config, this.probeCorr);
+    this.clockOf = opts.clockOf;
     const errs = this.ruleErrors;
     for (const rule of opts.rules) {
       if (!isEnabled(rule, config)) continue;
@@ -140,40 +187,111 @@ export class Engine {
   /** A source's clock for H2: its newest event, at most one H2 window behind the newest overall. */
   private readonly sourceTime = (source: string): number | null => this.clocks.sourceTime(source, this.skewMs);
 
-  push(input: EngineInput): Alert[] {
+  push(input: EngineInput, opts?: PushOptions): Alert[] {
     const e = input.event;
+    const only = opts?.only;
+    const runs = only === undefined ? () => true : (r: { rule: Rule }) => only.has(r.rule.id);
     this.events++;
+    const stream = this.clockOf?.(e) ?? e.source.name;
     const before = this.watermark();
-    const late = this.clocks.isLate(e);
+    const late = this.clocks.isLate(e, stream);
     if (late) this.late++;
-    this.clocks.advance(e);
+    this.clocks.advance(e, stream);
     const wm = this.watermark()!;
     const maxMs = this.clocks.maxMs!;
+    if (this.clockOf && (this.events % SWEEP_EVERY === 1 || this.lowMs === Number.NEGATIVE_INFINITY)) this.lowMs = this.clocks.minMs() ?? this.lowMs;
 
     const out: Alert[] = [];
-    if (before === null || wm > before) for (const r of this.absences) out.push(...r.close(wm, this.clocks.firstMs!));
-    for (const r of this.errorRates) out.push(...r.close(this.sourceTime, this.latenessMs));
+    if (before === null || wm > before) for (const r of this.absences) if (runs(r)) out.push(...r.close(wm, this.clocks.firstMs!));
+    for (const r of this.errorRates) if (runs(r)) out.push(...r.close(this.sourceTime, this.latenessMs));
     const evidence = evidenceOf(e, input.line);
-    for (const r of this.absences) r.tracker.observe(e.source.name, e.source.kind, e.tsMs, evidence);
-    for (const r of this.errorRates) r.tracker.line(e.source.name, e.source.kind, e.tsMs);
-    this.corr.observe(e, maxMs);
+    for (const r of this.absences) if (runs(r)) r.tracker.observe(e.source.name, e.source.kind, e.tsMs, evidence);
+    for (const r of this.errorRates) if (runs(r)) r.tracker.line(e.source.name, e.source.kind, e.tsMs);
+    this.corr.observe(e, this.clockOf ? this.lowMs : maxMs);
 
     const anchor = requestAnchor(e);
     const once = hasRequestIdentity(e);
     for (const r of this.matchers) {
-      if (!r.apps.has(e.app)) continue;
+      if (!r.apps.has(e.app) || !runs(r)) continue;
       for (const a of r.run(e, evidence, anchor)) if (!once || this.emitted.first(a.id, e.tsMs, maxMs)) out.push(a);
     }
     if (!late) {
-      const srcWm = this.clocks.sourceWatermark(e.source.name);
-      for (const r of this.thresholds) if (r.apps.has(e.app)) out.push(...r.run(e, input.line, srcWm));
+      const srcWm = this.clocks.sourceWatermark(stream);
+      for (const r of this.thresholds) if (r.apps.has(e.app) && runs(r)) out.push(...r.run(e, input.line, srcWm, stream));
     }
-    for (const r of this.firstSeen) if (r.apps.has(e.app)) out.push(...r.run(e, evidence));
+    for (const r of this.firstSeen) if (r.apps.has(e.app) && runs(r)) out.push(...r.run(e, evidence));
 
     // Keyed on the (restored) event count, so a restored engine sweeps when the original would have.
     if (this.events % SWEEP_EVERY === 0) {
       for (const r of this.thresholds) r.windows.sweep((src) => this.clocks.sourceWatermark(src));
     }
+    return out;
+  }
+
+  /**
+   * issue 8: push() for a line the raw-line prefilter (prefilter.ts) proved no rule can
+   * match, select or keep: only its source, time (ms and the parser's `ts` text), place
+   * and text are given. Does exactly what push() does for such an event and nothing else: the
+   * clocks and the late count, the silences (H1) and error-rate windows (H2) the new
+   * time closes, H1's last line, H2's line count, the correlation sweep and the periodic
+   * window sweep. Not for an engine with clockOf (the Kafka path never prefilters).
+   */
+  pushQuiet(source: string, kind: InputKind, tsMs: number, _tsSubNs: number, ts: string, position: string, line: string): Alert[] {
+    if (this.clockOf) throw new Error('Engine.pushQuiet: not supported with clockOf');
+    this.events++;
+    const before = this.watermark();
+    if (this.clocks.isLateAt(source, tsMs)) this.late++;
+    this.clocks.advanceAt(source, tsMs);
+    const wm = this.watermark()!;
+    let out = NO_ALERTS;
+    if (before === null || wm > before) for (const r of this.absences) out = more(out, r.close(wm, this.clocks.firstMs!));
+    for (const r of this.errorRates) out = more(out, r.close(this.sourceTime, this.latenessMs));
+    if (this.absences.length > 0) {
+      const capped = capLine(line);
+      const evidence = { source, kind, position, ts, line: capped.line, truncated: capped.truncated };
+      for (const r of this.absences) r.tracker.observe(source, kind, tsMs, evidence);
+    }
+    for (const r of this.errorRates) r.tracker.line(source, kind, tsMs);
+    this.corr.observeQuiet(this.clocks.maxMs!);
+    if (this.events % SWEEP_EVERY === 0) {
+      for (const r of this.thresholds) r.windows.sweep((src) => this.clocks.sourceWatermark(src));
+    }
+    return out;
+  }
+
+  /**
+   * issue 7: where the state `e` would touch lives, without changing any state. Rules
+   * whose verdict on `e` needs no state (match rules that consult no correlation index
+   * for it) are absent: any replica may evaluate them. Rules are asked through a
+   * stateless context (ProbeCorrelations); a rule that consults a correlation index for
+   * `e` is routed to the event's host, like an event that updates one (rule: null).
+   */
+  stateRoutes(e: SecurityEvent): StateRoute[] {
+    const out: StateRoute[] = [];
+    const host = hostOf(e);
+    const probe = <T>(fn: () => T | null): { consulted: boolean; value: T | null } => {
+      this.probeCorr.consulted = false;
+      let value: T | null = null;
+      try {
+        value = fn();
+      } catch {
+        value = null; // a rule bug: counted when the rule really runs
+      }
+      return { consulted: this.probeCorr.consulted, value };
+    };
+    const ctx = this.probeCtx;
+    for (const r of this.matchers) {
+      if (!r.apps.has(e.app)) continue;
+      if (probe(() => r.rule.match(e, ctx)).consulted) out.push({ rule: r.rule.id, scope: 'host', key: host });
+    }
+    for (const r of [...this.thresholds, ...this.firstSeen]) {
+      if (!r.apps.has(e.app)) continue;
+      const p = probe(() => r.rule.select(e, ctx));
+      if (p.consulted) out.push({ rule: r.rule.id, scope: 'host', key: host });
+      else if (p.value !== null) out.push({ rule: r.rule.id, scope: 'key', key: p.value.key });
+    }
+    for (const r of [...this.absences, ...this.errorRates]) out.push({ rule: r.rule.id, scope: 'source', key: e.source.name });
+    if (touchesCorrelations(e)) out.push({ rule: null, scope: 'host', key: host });
     return out;
   }
 

@@ -110,3 +110,63 @@ export async function* mergeByTime<T>(
     await Promise.all([...open].map(async (i) => iters[i]!.return?.()));
   }
 }
+
+/**
+ * issue 8: the same merge over inputs that arrive in batches (one per chunk read), with
+ * a callback instead of one async step per item: `each` sees exactly the sequence
+ * mergeByTime would yield over the flattened inputs, and the only awaits are for the
+ * next batch of an input whose batch ran out. Empty batches are skipped. A single
+ * input is passed through in order without a heap.
+ */
+export async function mergeBatchesByTime<T>(
+  inputs: ReadonlyArray<AsyncIterable<T[]>>,
+  key: (item: T) => readonly [number, number],
+  each: (item: T) => void,
+): Promise<void> {
+  const iters = inputs.map((it) => it[Symbol.asyncIterator]());
+  const open = new Set<number>(iters.map((_, i) => i));
+  try {
+    if (iters.length === 1) {
+      for (;;) {
+        const r = await iters[0]!.next();
+        if (r.done) break;
+        for (const item of r.value) each(item);
+      }
+      open.clear();
+      return;
+    }
+    const batches: T[][] = iters.map(() => []);
+    const pos: number[] = iters.map(() => 0);
+    const heap = new HeadHeap<T>();
+    /** Loads the next non-empty batch of `input` and pushes its first item; false at its end. */
+    const refill = async (input: number): Promise<void> => {
+      for (;;) {
+        const r = await iters[input]!.next();
+        if (r.done) {
+          open.delete(input);
+          return;
+        }
+        if (r.value.length === 0) continue;
+        batches[input] = r.value;
+        pos[input] = 0;
+        const [ms, ns] = key(r.value[0]!);
+        heap.push({ item: r.value[0]!, ms, ns, input });
+        return;
+      }
+    };
+    await Promise.all(iters.map((_, i) => refill(i)));
+    while (heap.size > 0) {
+      const head = heap.pop()!;
+      each(head.item);
+      const i = head.input;
+      const b = batches[i]!;
+      const next = ++pos[i]!;
+      if (next < b.length) {
+        const [ms, ns] = key(b[next]!);
+        heap.push({ item: b[next]!, ms, ns, input: i });
+      } else await refill(i);
+    }
+  } finally {
+    await Promise.all([...open].map(async (i) => iters[i]!.return?.()));
+  }
+}

@@ -94,10 +94,10 @@ export class ThresholdRunner extends Runner<ThresholdRule> {
     this.windows = new ThresholdWindows(params);
   }
 
-  run(e: SecurityEvent, line: string, watermarkMs: number | null): Alert[] {
+  run(e: SecurityEvent, line: string, watermarkMs: number | null, stream?: string): Alert[] {
     const sel = this.guard(null, () => this.rule.select(e, this.ctx));
     if (sel === null) return [];
-    return this.windows.add(sel, e, line, watermarkMs).map((f) => this.toAlert(f));
+    return this.windows.add(sel, e, line, watermarkMs, stream).map((f) => this.toAlert(f));
   }
 
   private toAlert(f: WindowFiring): Alert {

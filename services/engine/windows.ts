@@ -69,14 +69,15 @@ export class ThresholdWindows {
 
   /**
    * Adds one counted event (never a late one) and returns the firings it causes.
-   * `watermarkMs` is the event's source watermark after this event advanced it.
+   * `watermarkMs` is the event's source watermark after this event advanced it; `stream`
+   * names that clock (the source, or its source+host stream on the Kafka path).
    */
-  add(sel: Selection, event: SecurityEvent, line: string, watermarkMs: number | null): WindowFiring[] {
+  add(sel: Selection, event: SecurityEvent, line: string, watermarkMs: number | null, stream = event.source.name): WindowFiring[] {
     const { threshold, windowMs } = this.params;
     let w = this.keys.get(sel.key);
     if (!w) w = new KeyWindow();
     this.keys.set(sel.key, w); // most recently updated
-    w.source = event.source.name;
+    w.source = stream;
     if (watermarkMs !== null) w.prune(watermarkMs - windowMs);
     if (w.has(sel.dedupe)) return [];
 

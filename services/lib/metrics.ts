@@ -19,6 +19,11 @@ export class Metrics {
   readonly lateEvents = new Gauge({ name: 'tripline_late_events', help: 'Events that arrived behind the watermark', registers: [this.registry] });
   readonly commitFailures = new Counter({ name: 'tripline_state_commit_failures_total', help: 'State commits that failed, by error code', labelNames: ['code'], registers: [this.registry] });
   readonly deadLetters = new Counter({ name: 'tripline_dead_letters_total', help: 'Records written to the dead-letter file, per source', labelNames: ['source'], registers: [this.registry] });
+  // issue 5 (router): routing decisions, dead-lettered alerts, digests and Alertmanager re-sends.
+  readonly routeDecisions = new Counter({ name: 'tripline_route_decisions_total', help: 'Routing decisions per sink: post, repeat, silenced, below', labelNames: ['sink', 'disposition'], registers: [this.registry] });
+  readonly deadLettered = new Counter({ name: 'tripline_dead_lettered_total', help: 'Alerts given up on after a permanent delivery failure, per sink and error code', labelNames: ['sink', 'code'], registers: [this.registry] });
+  readonly digests = new Counter({ name: 'tripline_digests_total', help: 'Daily digests per outcome (posted, failed)', labelNames: ['status'], registers: [this.registry] });
+  readonly resends = new Counter({ name: 'tripline_resends_total', help: 'Re-sends of firing alerts (Alertmanager) per sink and outcome', labelNames: ['sink', 'status'], registers: [this.registry] });
 
   constructor(defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'tripline_' });

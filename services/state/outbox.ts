@@ -7,8 +7,11 @@
 //   enqueue order. `state` is 'open' while the alert JSON is kept, 'pruned' once prune()
 //   dropped the body: the row then survives only as a tombstone of its id.
 // - deliveries: one row per (alert id, sink) once the router reported on it: 'retry'
-//   (transient failure, with next_attempt_ms), 'delivered' or 'dead' (permanent failure),
-//   attempts, last error code. No row means "never tried" (pending now).
+//   (transient failure, with next_attempt_ms), 'delivered', 'dead' (permanent failure) or
+//   'skipped' (issue 5: the router decided not to send it to this sink: a repeat, silenced,
+//   below the sink's minSeverity, or raised before the sink was configured; last_code says
+//   which, TRIP_ROUTE_*), attempts, last error code. No row means "never tried" (pending now).
+//   State written before 'skipped' existed is upgraded in place at open (upgradeDeliveries).
 //
 // Invariants:
 // - An alert id is posted at most once per sink across restarts: wasDelivered/pending read
@@ -17,7 +20,7 @@
 // - 'delivered' is final: a late markFailed never downgrades it.
 // - All times are epoch ms from the injected clock or the caller; nothing reads Date.now.
 //
-// Retention (prune): bodies of alerts settled (delivered or dead) for *every* configured
+// Retention (prune): bodies of alerts settled (delivered, dead or skipped) for *every* configured
 // sink are dropped after `olderThanMs`; an unsettled alert keeps its body however old (the
 // router's retry policy ends it with 'dead'). Tombstones and their deliveries rows go after
 // max(olderThanMs, idLogRetentionMs). Why 14 days: a re-created alert id needs a tombstone
@@ -49,7 +52,7 @@ CREATE INDEX IF NOT EXISTS outbox_fingerprint ON outbox(fingerprint, seq);
 CREATE TABLE IF NOT EXISTS deliveries (
   alert_id TEXT NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
   sink TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('retry', 'delivered', 'dead')),
+  status TEXT NOT NULL CHECK (status IN ('retry', 'delivered', 'dead', 'skipped')),
   attempts INTEGER NOT NULL,
   next_attempt_ms INTEGER,
   last_code TEXT,
@@ -59,6 +62,30 @@ CREATE TABLE IF NOT EXISTS deliveries (
 `;
 
 export const DEFAULT_ID_LOG_RETENTION_MS = 14 * 24 * 3600 * 1000;
+
+/**
+ * issue 5: widens the deliveries CHECK of a database created before 'skipped' existed.
+ * SQLite cannot alter a CHECK, so the table is rebuilt (copy, drop, rename) in one
+ * transaction. The change only widens what is accepted, so the schema version stays 1:
+ * an older tripline still reads this table correctly ('skipped' is simply settled to it).
+ */
+export function upgradeDeliveries(db: DatabaseSync): boolean {
+  const row = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'`).get() as { sql: string } | undefined;
+  if (!row || row.sql.includes("'skipped'")) return false;
+  const create = OUTBOX_SCHEMA.slice(OUTBOX_SCHEMA.indexOf('CREATE TABLE IF NOT EXISTS deliveries')).replace('IF NOT EXISTS deliveries', 'deliveries_v2');
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(create);
+    db.exec('INSERT INTO deliveries_v2 SELECT alert_id, sink, status, attempts, next_attempt_ms, last_code, updated_ms FROM deliveries');
+    db.exec('DROP TABLE deliveries');
+    db.exec('ALTER TABLE deliveries_v2 RENAME TO deliveries');
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+  return true;
+}
 
 /** The router's dedup key of an alert: rule and key, separated by a character neither contains. */
 export function fingerprintOf(alert: Pick<Alert, 'rule' | 'key'>): string {
@@ -113,6 +140,7 @@ export class Outbox {
   private readonly pendingStmt: StatementSync;
   private readonly deliveredStmt: StatementSync;
   private readonly failedStmt: StatementSync;
+  private readonly skippedStmt: StatementSync;
   private readonly depthStmt: StatementSync;
   private readonly wasDeliveredStmt: StatementSync;
   private readonly dropBodiesStmt: StatementSync;
@@ -143,13 +171,19 @@ export class Outbox {
          next_attempt_ms = ?4, last_code = ?5, updated_ms = ?6
        WHERE status <> 'delivered'`,
     );
+    this.skippedStmt = db.prepare(
+      `INSERT INTO deliveries (alert_id, sink, status, attempts, next_attempt_ms, last_code, updated_ms)
+       VALUES (?1, ?2, 'skipped', 0, NULL, ?3, ?4)
+       ON CONFLICT (alert_id, sink) DO UPDATE SET status = 'skipped', next_attempt_ms = NULL, last_code = ?3, updated_ms = ?4
+       WHERE status <> 'delivered'`,
+    );
     this.depthStmt = db.prepare(DEPTH_SQL);
     this.wasDeliveredStmt = db.prepare(`SELECT 1 AS y FROM deliveries WHERE alert_id = ? AND sink = ? AND status = 'delivered'`);
     this.dropBodiesStmt = db.prepare(
       `UPDATE outbox SET alert_json = NULL, state = 'pruned'
        WHERE state = 'open' AND enqueued_ms < ?1
          AND (SELECT count(*) FROM deliveries d
-              WHERE d.alert_id = outbox.id AND d.status IN ('delivered', 'dead')
+              WHERE d.alert_id = outbox.id AND d.status IN ('delivered', 'dead', 'skipped')
                 AND d.sink IN (SELECT value FROM json_each(?2))) = json_array_length(?2)`,
     );
     this.forgetStmt = db.prepare(`DELETE FROM outbox WHERE state = 'pruned' AND enqueued_ms < ?`);
@@ -189,6 +223,15 @@ export class Outbox {
     const status = failure.permanent ? 'dead' : 'retry';
     const next = failure.permanent ? null : (failure.nextAttemptMs ?? this.now());
     this.write(id, () => this.failedStmt.run(id, sink, status, next, failure.code, this.now()));
+  }
+
+  /**
+   * issue 5: the router decided not to send this alert to `sink` (code TRIP_ROUTE_*): it
+   * is settled there (never pending, prunable) without counting as a post. Never
+   * downgrades 'delivered'.
+   */
+  markSkipped(id: string, sink: string, code: string): void {
+    this.write(id, () => this.skippedStmt.run(id, sink, code, this.now()));
   }
 
   /** Alerts not yet delivered or dead on `sink`, whatever their next attempt time. */

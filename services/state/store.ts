@@ -6,6 +6,8 @@
 //   engine      one row: the engine snapshot JSON (windows, first-seen sets, ...) and the
 //               positions map it corresponds to, always written together.
 //   outbox, deliveries   see outbox.ts.
+//   route_*, source_health, digest_runs   the router's decisions and the digest's inputs
+//               (issue 5): see routes.ts and health.ts. Added tables only: schema version 1.
 // plus `<stateDir>/lock` (lock.ts) and, after damage, `state.db.corrupt-<n>` (recover.ts).
 //
 // The commit protocol (crash safety with deterministic alert ids). After each processed
@@ -45,7 +47,9 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Alert } from '../../schemas/alert.js';
 import type { SourcePosition } from '../collectors/types.js';
 import { acquireLock, dirError, releaseLock, type LockInfo, type LockOptions, type LockOwner } from './lock.js';
-import { DEFAULT_ID_LOG_RETENTION_MS, OUTBOX_SCHEMA, Outbox } from './outbox.js';
+import { DEFAULT_ID_LOG_RETENTION_MS, OUTBOX_SCHEMA, Outbox, upgradeDeliveries } from './outbox.js';
+import { ROUTES_SCHEMA, RouteStore } from './routes.js';
+import { HEALTH_SCHEMA, HealthLog } from './health.js';
 import { SchemaMismatch, applySchema, openVerified, writeError } from './recover.js';
 
 export const SCHEMA_VERSION = 1;
@@ -62,7 +66,9 @@ CREATE TABLE IF NOT EXISTS engine (
   positions_json TEXT NOT NULL,
   written_ms INTEGER NOT NULL
 );
-${OUTBOX_SCHEMA}`;
+${OUTBOX_SCHEMA}
+${ROUTES_SCHEMA}
+${HEALTH_SCHEMA}`;
 
 export type CommitStage = 'outbox' | 'positions' | 'engine';
 
@@ -136,6 +142,8 @@ export class StateStore {
   private db: DatabaseSync | undefined;
   private lockInfo: LockInfo | undefined;
   private box: Outbox | undefined;
+  private routeStore: RouteStore | undefined;
+  private healthLog: HealthLog | undefined;
   private stmts: { upsertPosition: StatementSync; allPositions: StatementSync; putEngine: StatementSync } | undefined;
   private readonly now: () => number;
 
@@ -177,6 +185,8 @@ export class StateStore {
       synchronous: this.options.synchronous ?? SYNC_DEFAULT,
       maxDbBytes: this.options.maxDbBytes,
     });
+    // issue 5: state written before the router widened the deliveries CHECK.
+    upgradeDeliveries(db);
     try {
       this.stmts = {
         upsertPosition: db.prepare(
@@ -192,6 +202,8 @@ export class StateStore {
       };
       // Prepares every outbox statement: a database with a foreign schema fails here.
       this.box = new Outbox(db, this.dbPath, this.now, this.options.idLogRetentionMs ?? DEFAULT_ID_LOG_RETENTION_MS);
+      this.routeStore = new RouteStore(db, this.dbPath, this.box);
+      this.healthLog = new HealthLog(db, this.dbPath);
     } catch (e) {
       if (e instanceof Error && /no such (column|table)|has no column/.test(e.message)) throw new SchemaMismatch(e.message);
       throw e;
@@ -275,12 +287,31 @@ export class StateStore {
     return this.box!;
   }
 
+  /** The router's decisions (issue 5; valid while open). */
+  get routes(): RouteStore {
+    this.handle();
+    return this.routeStore!;
+  }
+
+  /** Source health and digest runs (issue 5; valid while open). */
+  get health(): HealthLog {
+    this.handle();
+    return this.healthLog!;
+  }
+
+  /** Runs read queries on the store's connection (issue 5: the digest reads its tables). */
+  read<T>(fn: (db: DatabaseSync) => T): T {
+    return fn(this.handle());
+  }
+
   /** Checkpoints the WAL into state.db (best effort), closes, releases the lock. Idempotent. */
   close(): void {
     const db = this.db;
     if (!db) return;
     this.db = undefined;
     this.box = undefined;
+    this.routeStore = undefined;
+    this.healthLog = undefined;
     this.stmts = undefined;
     try {
       db.exec('PRAGMA wal_checkpoint(TRUNCATE)');

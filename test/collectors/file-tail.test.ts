@@ -98,6 +98,43 @@ describe('FileTailCollector: following one file', () => {
     expect(sink.records[1]!.position).toBe(`${path} line 4`);
   });
 
+  it('startAt end on a file too big to count lines in: positions by byte offset', async () => {
+    const dir = await setup();
+    const path = join(dir, 'big.log');
+    const fh = await open(path, 'w');
+    const block = Buffer.alloc(1024 * 1024, 'y');
+    for (let i = 0; i < 65; i++) await fh.write(block);
+    await fh.write('\n');
+    await fh.close();
+    const { sink } = await tail({ path, startAt: 'end' });
+    await sink.until(() => sink.batches.length > 0, 'the anchor batch');
+    expect(sink.position).toMatchObject({ files: [{ offset: 65 * 1024 * 1024 + 1, lineNo: null }] });
+    await appendFile(path, 'fresh\n');
+    await sink.untilText('fresh');
+    expect(sink.records[0]!.position).toBe(`${path} byte ${65 * 1024 * 1024 + 1}`);
+    expect(sink.position).toMatchObject({ files: [{ offset: 65 * 1024 * 1024 + 7, lineNo: null }] });
+  });
+
+  it('skips a file it cannot read (saying so) and follows the others', async () => {
+    const dir = await setup();
+    await writeFile(join(dir, 'a.log'), 'a1\n');
+    await writeFile(join(dir, 'b.log'), 'b1\n', { mode: 0o000 });
+    const readable = await open(join(dir, 'b.log'), 'r').then(
+      async (h) => (await h.close(), true),
+      () => false,
+    );
+    const { sink, c } = await tail({ path: join(dir, '*.log') });
+    await sink.untilText('a1');
+    if (readable) {
+      // Running as root, where permissions don't apply: both are read.
+      await sink.untilText('b1');
+      expect(sink.texts().sort()).toEqual(['a1', 'b1']);
+    } else {
+      expect(c.status().detail).toContain(`${join(dir, 'b.log')}: cannot read it (EACCES)`);
+      expect(sink.texts()).toEqual(['a1']);
+    }
+  });
+
   it('flags invalid UTF-8 and cuts a line over 1 MiB (flagged, counted), the next line intact', async () => {
     const dir = await setup();
     const path = join(dir, 'auth.log');
@@ -353,7 +390,14 @@ describe('FileTailCollector: rotation while live', () => {
     const sink = new Sink();
     sink.gate = gate;
     const { c } = await tail({ path }, undefined, sink);
-    const all = await steadyWrite(path, 3000, 200, async () => {
+    let rotatedAt = 0;
+    const all = await steadyWrite(path, 3000, 200, async (n) => {
+      // copytruncate can only be followed when the reader notices a truncation before the
+      // next one (within a poll interval, vs. hours between rotations): wait until it has
+      // the first line written since the last one. The rest of this period may still be
+      // unread, and must then come from the copy.
+      await sink.until(() => sink.records.length > rotatedAt, `line ${rotatedAt}, the first after the last truncation`);
+      rotatedAt = n;
       await rm(`${path}.1`, { force: true });
       await copyFile(path, `${path}.1`);
       await truncate(path, 0);

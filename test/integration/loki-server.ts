@@ -4,8 +4,9 @@
 //
 // Config notes (why each non-default is here):
 // - reject_old_samples: false: test data is stamped 2026-06-10, months before "now";
-// - query_ingesters_within: 0: freshly pushed old-stamped entries still sit in the
-//   ingester; the default (3h) would hide them from queries over June;
+// - ingester.query_store_max_look_back_period: -1 and querier.query_ingesters_within: 0:
+//   freshly pushed old-stamped entries still sit in the ingester; single-binary Loki
+//   otherwise asks ingesters only about the last ~3 h and would hide entries of June;
 // - generous ingestion limits: 100,000 lines are pushed in seconds;
 // - max_entries_limit_per_query stays at its default (5000), as in production;
 // - no results cache, no analytics, no pattern ingester: nothing outside loopback.
@@ -80,6 +81,8 @@ schema_config:
 ingester:
   wal:
     enabled: false
+  # -1: the querier asks the ingester for every time range (see the header note).
+  query_store_max_look_back_period: -1
 limits_config:
   reject_old_samples: false
   unordered_writes: true

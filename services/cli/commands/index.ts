@@ -4,6 +4,9 @@ import { parseCommand } from './parse.js';
 import { replayCommand } from './replay.js';
 import { checkCommand } from './check.js';
 import { rulesCommand } from './rules.js';
+// issue 5 (router)
+import { silenceCommand } from './silence.js';
+import { digestCommand } from './digest.js';
 import { runCommand } from './run.js';
 
 export const commands: Record<string, Command> = {
@@ -12,4 +15,6 @@ export const commands: Record<string, Command> = {
   replay: replayCommand,
   check: checkCommand,
   rules: rulesCommand,
+  silence: silenceCommand,
+  digest: digestCommand,
 };

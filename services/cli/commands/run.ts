@@ -15,6 +15,8 @@ import { buildSinks } from '../run/build-sinks.js';
 import { LiveRuntime } from '../run/runtime.js';
 import { runDemo } from '../run/demo.js';
 import { readOptionsFrom } from './input-options.js';
+// issue 7 (scale-out on Kafka): --role collect|detect|route.
+import { parseRole, startRole } from '../../kafka/roles.js';
 
 const USAGE = `Usage: tripline run [options]
 
@@ -28,6 +30,9 @@ The live detector: follows logs as they are written and raises alerts within a s
   --demo              stream a bundled two-hour scenario through the live path in
                       accelerated time and print its alerts
   --speed N           --demo: event-time seconds per wall second (default 720)
+  --role ROLE         all (default): the embedded single process. On Kafka (config
+                      \`kafka:\` block): collect (sources → tripline.events), detect
+                      (a detector replica; run N), route (tripline.alerts → sinks)
   -h, --help          show this help
 
 Signals: SIGTERM/SIGINT save state and exit 0 within 5 s; SIGHUP reloads the config
@@ -47,9 +52,11 @@ export const runCommand: Command = {
         year: { type: 'string' },
         demo: { type: 'boolean' },
         speed: { type: 'string' },
+        role: { type: 'string' },
       },
       USAGE,
     );
+    const role = parseRole(values.role);
     const { year } = readOptionsFrom({ year: values.year }, USAGE);
     const config = await loadConfig(values.config, io.env);
     // The demo is for reading alerts: keep its own chatter to warnings.
@@ -59,6 +66,26 @@ export const runCommand: Command = {
       const speed = values.speed === undefined ? 720 : Number(values.speed);
       if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--speed takes a positive number (got "${values.speed}")`);
       return runDemo({ config, io, log, speed });
+    }
+    if (role !== 'all') {
+      // issue 7: one scale-out role; it stops on SIGTERM/SIGINT like the embedded runner.
+      if (values.demo) throw new UsageError('--demo runs the embedded process only (--role all)');
+      const started = await startRole(role, {
+        config,
+        io,
+        log,
+        httpListen,
+        stateDir: resolve(values['state-dir'] ?? '.tripline'),
+        ...(year !== undefined ? { year } : {}),
+        pickSources: () => pickSources(config, io),
+      });
+      if (started.httpPort !== undefined) log.info({ port: started.httpPort, role }, 'serving /metrics, /healthz, /readyz');
+      const fatal = started.fatal.then(async (e) => {
+        log.error({ code: 'TRIP_KAFKA_FATAL', err: e.message, role }, 'a kafka consumer stopped for good; exiting');
+        await started.stop().catch(() => undefined);
+        return 1;
+      });
+      return Promise.race([waitForSignals(started, values.config, io, log), fatal]);
     }
     const sources = pickSources(config, io);
     const runtime = new LiveRuntime({
@@ -94,7 +121,7 @@ function pickSources(config: Config, io: CommandIO): SourceConfig[] {
 }
 
 /** Runs until SIGTERM/SIGINT; SIGHUP reloads. Resolves to the exit code. */
-function waitForSignals(runtime: LiveRuntime, configPath: string | undefined, io: CommandIO, log: ReturnType<typeof createLog>): Promise<number> {
+function waitForSignals(runtime: Pick<LiveRuntime, 'stop'> & Partial<Pick<LiveRuntime, 'reload'>>, configPath: string | undefined, io: CommandIO, log: ReturnType<typeof createLog>): Promise<number> {
   return new Promise<number>((resolveExit) => {
     const onStop = (signal: string) => {
       log.info({ signal }, 'stopping: saving state');
@@ -118,7 +145,8 @@ function waitForSignals(runtime: LiveRuntime, configPath: string | undefined, io
     };
     const onHup = () => {
       loadConfig(configPath, io.env).then(
-        (c) => runtime.reload(c),
+        // issue 7: the Kafka roles do not reload in place; restart them (replicas take over).
+        (c) => (runtime.reload ? runtime.reload(c) : log.warn({ code: 'TRIP_RELOAD_UNSUPPORTED' }, 'this role does not reload its config; restart it')),
         (e: Error) => log.error({ code: e instanceof TriplineError ? e.code : 'TRIP_CONFIG', err: e.message }, 'reload refused: the new config is invalid; the old one keeps running'),
       );
     };

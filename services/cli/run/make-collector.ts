@@ -5,8 +5,12 @@ import type { Collector } from '../../collectors/types.js';
 import { FileTailCollector } from '../../collectors/file-tail.js';
 import { JournalCollector } from '../../collectors/journal.js';
 import { SyslogListenerCollector } from '../../collectors/syslog-listener.js';
+// issue 6 (loki)
+import { LokiCollector } from '../../collectors/loki.js';
 
 export function makeCollector(s: SourceConfig): Collector {
+  // issue 6 (loki): a LogQL query; the source's kind picks the parser.
+  if (s.loki !== undefined) return new LokiCollector({ name: s.name, kind: s.kind, loki: s.loki, startAt: s.startAt });
   if (s.path !== undefined) {
     return new FileTailCollector({ name: s.name, kind: s.kind, path: s.path, startAt: s.startAt, pollIntervalMs: s.pollInterval });
   }

@@ -37,6 +37,8 @@ export interface PipelineOptions {
   onCommitted: (alerts: Alert[]) => void;
   /** Year for year-less timestamps (optional; else the file's mtime). */
   year?: number;
+  /** Per source: the host for lines that name none (`sources[].host`). */
+  hosts?: Record<string, string>;
 }
 
 export class LivePipeline {
@@ -111,7 +113,7 @@ export class LivePipeline {
       ctx.invalidUtf8 = rec.invalidUtf8;
       ctx.truncated = rec.truncated;
       ctx.refMs = this.o.year === undefined ? rec.refMs : undefined;
-      ctx.defaultHost = rec.defaultHost;
+      ctx.defaultHost = rec.defaultHost ?? this.o.hosts?.[batch.source];
       const r = parse(rec.text, ctx);
       if (r.ok) {
         metrics.eventsParsed.inc({ source: batch.source });

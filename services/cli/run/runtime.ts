@@ -14,7 +14,9 @@ import type { Collector } from '../../collectors/types.js';
 import { Engine } from '../../engine/engine.js';
 import { rules } from '../../../rules/index.js';
 import { StateStore } from '../../state/store.js';
-import { Deliverer } from '../../router/deliverer.js';
+// issue 5: the router stack (routing, delivery lanes, digest, re-sends, source health)
+// replaces the minimal deliverer.
+import { RoutingStack } from '../../router/stack.js';
 import type { Sink } from '../../sinks/types.js';
 import type { Log } from '../../lib/log.js';
 import { Metrics } from '../../lib/metrics.js';
@@ -42,7 +44,7 @@ export class LiveRuntime {
   private store!: StateStore;
   private engine!: Engine;
   private pipeline!: LivePipeline;
-  private deliverer!: Deliverer;
+  private deliverer!: RoutingStack;
   private collectors: Collector[] = [];
   private http: { close(): Promise<void>; port: number } | undefined;
   private config: Config;
@@ -70,7 +72,20 @@ export class LiveRuntime {
     this.engine = this.makeEngine(this.config, loaded.engine?.snapshot as never);
     if (loaded.engine) log.info({ sources: Object.keys(resume).length }, 'engine state restored; resuming from its checkpoint');
 
-    this.deliverer = new Deliverer({ store: this.store, sinks: this.o.sinks, metrics: this.metrics, log, now: this.o.now, setTimer: this.o.setTimer });
+    this.deliverer = new RoutingStack({
+      store: this.store,
+      sinks: this.o.sinks,
+      config: () => this.config,
+      sources: this.o.sources.map((s) => ({ name: s.name, kind: s.kind })),
+      stateDir: this.o.stateDir,
+      stateExisted: !report.created,
+      // The pipeline is built below; the recorder only samples after start.
+      newestEvent: () => this.pipeline?.newestEvent() ?? new Map(),
+      metrics: this.metrics,
+      log,
+      now: this.o.now,
+      setTimer: this.o.setTimer,
+    });
     await this.deliverer.start();
 
     this.pipeline = new LivePipeline({
@@ -86,6 +101,7 @@ export class LiveRuntime {
         if (alerts.length > 0) this.deliverer.wake();
       },
       year: this.o.year,
+      hosts: Object.fromEntries(this.o.sources.flatMap((s) => (s.host ? [[s.name, s.host]] : []))),
     });
 
     if (this.o.httpListen !== false) this.http = await startHttp(this.o.httpListen, this.metrics, { ready: () => this.readiness() });

@@ -1,0 +1,187 @@
+// `tripline run --role collect` (issue 7): the configured collectors, parsing, and an
+// idempotent producer to tripline.events. No engine here: detector replicas consume.
+//
+// Per batch a collector hands over: parse every record (failures go to the dead-letter
+// file AND to Kafka, H2 counts them), stamp each with its source's sequence number and
+// order time (records.ts SourceStamper), produce them keyed by source + host (one host's
+// lines stay in order on one partition) with acks=all, and only once the broker has
+// acknowledged them commit the collector's position, together with the stamper's state,
+// to the local state store. A crash between the two re-reads the batch and re-sends the
+// same sequence numbers: downstream drops or absorbs the duplicates.
+//
+// Invariants: a position never advances past records the broker has not acknowledged; a
+// failed send is retried with backoff, never skipped (the collector waits: backpressure).
+import { join } from 'node:path';
+import type { Config } from '../../schemas/config.js';
+import type { KafkaConfig } from '../../schemas/kafka.js';
+import type { InputKind } from '../../schemas/event.js';
+import type { SourceConfig } from '../../schemas/run-config.js';
+import type { CollectedBatch, Collector, SourcePosition } from '../collectors/types.js';
+import { parsers } from '../parsers/index.js';
+import type { ParseContext } from '../parsers/types.js';
+import { StateStore } from '../state/store.js';
+import { Metrics } from '../lib/metrics.js';
+import type { Log } from '../lib/log.js';
+import { DeadLetters } from '../cli/run/dead-letters.js';
+import { startHttp } from '../cli/run/http.js';
+import type { Admin, Message, Producer } from 'kafkajs';
+import { ensureTopics, makeKafka, makeProducer } from './client.js';
+import { KafkaMetrics } from './metrics.js';
+import { eventKey, newEpoch, SourceStamper, type StamperState } from './records.js';
+
+export interface CollectRoleOptions {
+  config: Config;
+  kafka: KafkaConfig;
+  sources: SourceConfig[];
+  makeCollector: (s: SourceConfig) => Collector;
+  stateDir: string;
+  httpListen: string | false;
+  log: Log;
+  now: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  year?: number;
+}
+
+/** What collect saves per source: the collector's own position and where its numbering stands. */
+interface SavedPosition {
+  pos: SourcePosition;
+  kafka: StamperState;
+}
+
+function isSaved(p: SourcePosition | undefined): p is SourcePosition & SavedPosition {
+  return p !== undefined && typeof p['kafka'] === 'object' && p['kafka'] !== null && typeof p['pos'] === 'object';
+}
+
+export class CollectRole {
+  readonly metrics = new Metrics(true);
+  private readonly km = new KafkaMetrics(this.metrics);
+  private store!: StateStore;
+  private admin: Admin | undefined;
+  private producer: Producer | undefined;
+  private deadLetters!: DeadLetters;
+  private topic!: string;
+  private readonly collectors: Collector[] = [];
+  private readonly stampers = new Map<string, SourceStamper>();
+  private readonly contexts = new Map<string, ParseContext>();
+  private http: { close(): Promise<void>; port: number } | undefined;
+  private stopping: Promise<void> | undefined;
+  private opened = false;
+
+  constructor(private readonly o: CollectRoleOptions) {}
+
+  get httpPort(): number | undefined {
+    return this.http?.port;
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.o;
+    this.store = new StateStore({ stateDir: this.o.stateDir, now: this.o.now });
+    const report = this.store.open();
+    if (report.recovered) log.warn({ code: 'TRIP_STATE_RECOVERED', reason: report.reason, movedTo: report.movedTo }, 'state was damaged: moved aside, starting fresh');
+    const loaded = this.store.load();
+    for (const d of loaded.dropped) log.warn({ code: 'TRIP_STATE_DROPPED', ...d }, 'dropped an unreadable state row');
+    this.deadLetters = new DeadLetters(join(this.o.stateDir, 'dead-letter.jsonl'), this.metrics);
+
+    const kafka = makeKafka(this.o.kafka, log, '-collect');
+    this.admin = kafka.admin();
+    await this.admin.connect();
+    await ensureTopics(this.admin, this.o.kafka, log);
+    this.topic = this.o.kafka.topics.events;
+    this.producer = makeProducer(kafka);
+    await this.producer.connect();
+
+    if (this.o.httpListen !== false) this.http = await startHttp(this.o.httpListen, this.metrics, { ready: () => this.readiness() });
+
+    for (const s of this.o.sources) {
+      const saved = loaded.positions[s.name];
+      // A position saved by the embedded runner (no numbering yet) resumes the collector with a new epoch.
+      const from = isSaved(saved) ? saved.pos : saved;
+      const st: StamperState = isSaved(saved) ? saved.kafka : { ep: newEpoch(this.o.now()), seq: 0, ms: null, ns: 0 };
+      this.stampers.set(s.name, new SourceStamper(s.name, s.kind, st));
+      const c = this.o.makeCollector(s);
+      this.collectors.push(c);
+      await c.start(from, (batch) => this.handle(batch));
+      log.info({ source: s.name, kind: s.kind, detail: c.status().detail, resumed: saved !== undefined, epoch: st.ep, seq: st.seq }, 'source opened (publishing to kafka)');
+    }
+    this.opened = true;
+  }
+
+  readiness(): { ready: boolean; detail: Record<string, unknown> } {
+    const sources = Object.fromEntries(this.collectors.map((c) => [c.name, c.status()]));
+    return { ready: this.opened && !this.stopping && this.collectors.every((c) => c.status().opened), detail: { role: 'collect', sources } };
+  }
+
+  private context(source: string, kind: InputKind): ParseContext {
+    let ctx = this.contexts.get(source);
+    if (!ctx) {
+      ctx = { kind, sourceName: source, position: '', year: this.o.year, carry: {} };
+      this.contexts.set(source, ctx);
+    }
+    return ctx;
+  }
+
+  /** One collector batch: parse, stamp, produce (acks=all), then commit the position. */
+  private async handle(batch: CollectedBatch): Promise<void> {
+    const stamper = this.stampers.get(batch.source);
+    if (!stamper) throw new Error(`collect: batch from unknown source ${batch.source}`);
+    const parse = parsers[batch.kind];
+    const ctx = this.context(batch.source, batch.kind);
+    const messages: Message[] = [];
+    this.metrics.linesRead.inc({ source: batch.source }, batch.records.length);
+    for (const rec of batch.records) {
+      ctx.position = rec.position;
+      ctx.invalidUtf8 = rec.invalidUtf8;
+      ctx.truncated = rec.truncated;
+      ctx.refMs = this.o.year === undefined ? rec.refMs : undefined;
+      ctx.defaultHost = rec.defaultHost;
+      const r = parse(rec.text, ctx);
+      if (r.ok) {
+        this.metrics.eventsParsed.inc({ source: batch.source });
+        messages.push({ key: eventKey(batch.source, r.event.host), value: JSON.stringify(stamper.event(r.event, rec.text)) });
+      } else {
+        this.metrics.parseFailures.inc({ source: batch.source, code: r.error.code });
+        this.deadLetters.write(batch.source, r.error);
+        messages.push({ key: eventKey(batch.source, null), value: JSON.stringify(stamper.failure(r.error.code)) });
+      }
+    }
+    if (messages.length > 0) await this.sendWithRetry(messages);
+    this.commitWithRetry({ [batch.source]: { pos: batch.position, kafka: stamper.state() } });
+  }
+
+  private async sendWithRetry(messages: Message[]): Promise<void> {
+    let delay = 250;
+    for (;;) {
+      try {
+        await this.producer!.send({ topic: this.topic, acks: -1, messages });
+        this.km.produced.inc({ topic: this.topic }, messages.length);
+        return;
+      } catch (e) {
+        if (this.stopping) throw e;
+        this.o.log.error({ code: 'TRIP_KAFKA_PRODUCE', err: (e as Error).message, records: messages.length, retryInMs: delay }, 'kafka: produce failed; holding the batch and retrying');
+        await (this.o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms))))(delay);
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+  }
+
+  private commitWithRetry(positions: Record<string, SourcePosition>): void {
+    // The store's commit is synchronous; a failure here (full disk) is rare and the batch
+    // is already in Kafka: re-sending it after a restart is harmless, so log and go on.
+    try {
+      this.store.commit({ positions, alerts: [] });
+    } catch (e) {
+      this.o.log.error({ code: 'TRIP_STATE_IO', err: (e as Error).message }, 'state commit failed; the batch will be re-sent after a restart');
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const c of this.collectors) await c.stop().catch((e: Error) => this.o.log.error({ source: c.name, err: e.message }, 'collector stop failed'));
+      await this.producer?.disconnect().catch(() => undefined);
+      await this.admin?.disconnect().catch(() => undefined);
+      await this.http?.close();
+      this.store?.close();
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,125 @@
+// `tripline run --role route` (issue 7): consumes tripline.alerts (group <g>.route) into
+// the durable outbox of --state-dir and delivers from there, exactly as the embedded
+// runner does (services/router: dedup by alert id, retries, delivered-id log).
+//
+// Idempotent by alert id across detector replicas: alerts are keyed by id, so every copy
+// of one id (a re-read after a replica died, a stage logged twice) lands on the same
+// partition and so on the same route replica, whose outbox inserts an id once
+// (INSERT OR IGNORE) and whose delivered-id log keeps it from being sent again. Offsets
+// are committed after the alerts are in the outbox (at-least-once into the outbox,
+// at-most-once per sink from it). Run one route replica per state directory; several
+// replicas split the alert partitions between them.
+import type { Config } from '../../schemas/config.js';
+import type { KafkaConfig } from '../../schemas/kafka.js';
+import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
+import type { Alert } from '../../schemas/alert.js';
+import { StateStore } from '../state/store.js';
+import { Deliverer } from '../router/deliverer.js';
+import type { Sink } from '../sinks/types.js';
+import { Metrics } from '../lib/metrics.js';
+import type { Log } from '../lib/log.js';
+import { startHttp } from '../cli/run/http.js';
+import { ensureTopics, makeKafka } from './client.js';
+import { KafkaMetrics } from './metrics.js';
+import { decodeAlert } from './records.js';
+
+export interface RouteRoleOptions {
+  config: Config;
+  kafka: KafkaConfig;
+  sinks: Sink[];
+  stateDir: string;
+  httpListen: string | false;
+  log: Log;
+  now: () => number;
+  setTimer: (fn: () => void, ms: number) => { cancel(): void };
+  onFatal?: (e: Error) => void;
+}
+
+export class RouteRole {
+  readonly metrics = new Metrics(true);
+  private readonly km = new KafkaMetrics(this.metrics);
+  private store!: StateStore;
+  private deliverer!: Deliverer;
+  private admin: Admin | undefined;
+  private consumer: Consumer | undefined;
+  private http: { close(): Promise<void>; port: number } | undefined;
+  private stopping: Promise<void> | undefined;
+  private running = false;
+
+  constructor(private readonly o: RouteRoleOptions) {}
+
+  get httpPort(): number | undefined {
+    return this.http?.port;
+  }
+
+  async start(): Promise<void> {
+    const { log, kafka: cfg } = this.o;
+    this.store = new StateStore({ stateDir: this.o.stateDir, now: this.o.now });
+    const report = this.store.open();
+    if (report.recovered) log.warn({ code: 'TRIP_STATE_RECOVERED', reason: report.reason, movedTo: report.movedTo }, 'state was damaged: moved aside, starting fresh');
+    // The same delivery as the embedded runner (services/cli/run/runtime.ts).
+    this.deliverer = new Deliverer({ store: this.store, sinks: this.o.sinks, metrics: this.metrics, log, now: this.o.now, setTimer: this.o.setTimer });
+    await this.deliverer.start();
+
+    const kafka = makeKafka(cfg, log, '-route');
+    this.admin = kafka.admin();
+    await this.admin.connect();
+    await ensureTopics(this.admin, cfg, log);
+    const c = kafka.consumer({
+      groupId: `${cfg.groupId}.route`,
+      sessionTimeout: cfg.sessionTimeout,
+      heartbeatInterval: Math.max(500, Math.min(3000, Math.floor(cfg.sessionTimeout / 3))),
+      maxWaitTimeInMs: 500,
+    });
+    this.consumer = c;
+    c.on(c.events.CRASH, (ev) => {
+      log.error({ code: 'TRIP_KAFKA_CONSUMER_CRASH', err: ev.payload.error.message, restart: ev.payload.restart }, 'kafka: consumer crashed');
+      if (!ev.payload.restart && !this.stopping) this.o.onFatal?.(ev.payload.error);
+    });
+    await c.connect();
+    await c.subscribe({ topics: [cfg.topics.alerts], fromBeginning: true });
+    await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.batch(p) });
+    if (this.o.httpListen !== false) this.http = await startHttp(this.o.httpListen, this.metrics, { ready: () => ({ ready: this.running && !this.stopping, detail: { role: 'route' } }) });
+    this.running = true;
+    log.info({ group: `${cfg.groupId}.route`, topic: cfg.topics.alerts }, 'router started (consuming alerts from kafka)');
+  }
+
+  private async batch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const alerts: Alert[] = [];
+    for (const m of batch.messages) {
+      try {
+        alerts.push(decodeAlert(m.value));
+      } catch (e) {
+        this.km.badRecords.inc({ topic: batch.topic });
+        this.o.log.warn({ code: 'TRIP_KAFKA_BAD_RECORD', topic: batch.topic, partition: batch.partition, offset: m.offset, err: (e as Error).message }, 'kafka: skipping a record that is not an alert');
+      }
+    }
+    this.km.consumed.inc({ topic: batch.topic }, batch.messages.length);
+    // Into the outbox first (one transaction, duplicates ignored by id), then the offset.
+    const r = this.store.commit({ positions: {}, alerts });
+    for (const a of alerts) this.metrics.alerts.inc({ rule: a.rule, severity: a.severity });
+    const last = batch.lastOffset();
+    resolveOffset(last);
+    await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+    if (r.inserted > 0) this.deliverer.wake();
+    await heartbeat();
+  }
+
+  /** For tests: outbox contents per sink. */
+  inspect() {
+    return { outbox: this.store.outbox.stats(this.o.sinks.map((s) => s.name)) };
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.consumer?.disconnect().catch(() => undefined);
+      await this.admin?.disconnect().catch(() => undefined);
+      await this.deliverer?.idle();
+      await this.deliverer?.stop();
+      await this.http?.close();
+      this.store?.close();
+    })();
+    return this.stopping;
+  }
+}
