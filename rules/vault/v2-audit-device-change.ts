@@ -1,11 +1,12 @@
 // V2: a Vault audit device was enabled, changed or disabled.
-// Fires: the *request* entry of a create/update/delete on `sys/audit/<path>` (not the
-// `sys/audit` listing, not `sys/audit-hash/<path>`). Denied attempts fire too (the error
-// is in details). Key = the device path.
-// One Vault request gives one alert: alert ids hash the triggering event, so firing on
-// both entries would raise two. The request entry is the one always written (disabling a
-// device stops it before it logs the response), so the response entry never fires.
-// Must not fire: reads and lists, the response entry, other paths.
+// Fires: an entry of a create/update/delete on `sys/audit/<path>` (not the `sys/audit`
+// listing, not `sys/audit-hash/<path>`). Denied attempts fire too (the error is in
+// details). Key = the device path.
+// Both entries may fire: the engine anchors match-rule ids on the Vault request id and
+// emits each once, so one request is one alert. Both are needed: disabling a device
+// writes only the request entry, and ENABLING the first device writes only the response
+// (the device did not exist when the request was logged: the tutorial log's line 1).
+// Must not fire: reads and lists, other paths.
 import { defineRule, type MatchRule } from '../define.js';
 import { vaultActor, vaultDetails, vaultFrom } from './v1-root-token.js';
 
@@ -21,10 +22,10 @@ export const V2: MatchRule = defineRule({
   runbook: 'v2',
   tags: ['T1562.008'],
   description: 'create/update/delete on sys/audit/<path>: an audit device enabled, changed or disabled',
-  params: () => ({ paths: ['sys/audit/<path>'], operations: Object.keys(OPERATIONS), entry: 'request' }),
+  params: () => ({ paths: ['sys/audit/<path>'], operations: Object.keys(OPERATIONS), entry: 'request or response, once per request id' }),
   match(e) {
     const v = e.vault;
-    if (!v || e.action !== 'audit.config' || v.type !== 'request' || !v.operation || !Object.hasOwn(OPERATIONS, v.operation)) return null;
+    if (!v || e.action !== 'audit.config' || (v.type !== 'request' && v.type !== 'response') || !v.operation || !Object.hasOwn(OPERATIONS, v.operation)) return null;
     const what = OPERATIONS[v.operation]!;
     const device = e.target.name ?? v.path?.slice('sys/audit/'.length) ?? '(unknown)';
     const actor = vaultActor(e);

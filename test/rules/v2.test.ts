@@ -23,8 +23,19 @@ describe('V2 audit device changed', () => {
     expect(run({ operation: 'create', path: 'sys/audit/syslog/nested' }).map((f) => f.key)).toEqual(['syslog/nested']);
   });
 
-  it('fires once per request: the response entry never fires', () => {
-    expect(run({ operation: 'delete', type: 'response' })).toEqual([]);
+  it('the response entry fires too (enabling the first device logs only the response), with the same key', () => {
+    expect(run({ operation: 'update', type: 'response' }).map((f) => f.key)).toEqual(['file']);
+  });
+
+  it('one request logged as request and response is one alert (the engine anchors on the request id)', async () => {
+    const { Engine } = await import('../../services/engine/engine.js');
+    const { Config } = await import('../../schemas/config.js');
+    const engine = new Engine({ rules: [V2], config: Config.parse({}) });
+    const req = vaultEvent({ path: 'sys/audit/file', auth: ROOT_AUTH, operation: 'delete' });
+    const res = vaultEvent({ path: 'sys/audit/file', auth: ROOT_AUTH, operation: 'delete', type: 'response' });
+    expect(res.vault?.requestId).toBe(req.vault?.requestId);
+    const alerts = [...engine.push({ event: req, line: 'req' }), ...engine.push({ event: res, line: 'res' })];
+    expect(alerts).toHaveLength(1);
   });
 
   it('fires for a denied attempt and names the error', () => {
