@@ -37,6 +37,14 @@ export type AbsenceJson = Array<[string, SourceSilenceState]>;
 export class AbsenceTracker {
   readonly sources: CappedMap<SourceSilenceState>;
   private readonly fixed: boolean;
+  /**
+   * issue 8: no unfired silence can be due at or before this watermark (a lower bound
+   * over the unfired sources of since + limit, for `boundFirstMs`), so due() is O(1) per
+   * event. Reset to -Infinity by whatever could lower it: a new source, a source that
+   * speaks again after its silence fired, a restore.
+   */
+  private nextDueMs = Number.NEGATIVE_INFINITY;
+  private boundFirstMs: number | null = null;
 
   constructor(configured: ReadonlyArray<{ name: string; kind: InputKind }> | undefined, maxKeys: number) {
     this.sources = new CappedMap<SourceSilenceState>(maxKeys);
@@ -50,9 +58,11 @@ export class AbsenceTracker {
     if (!s) {
       if (this.fixed) return;
       this.sources.set(name, { kind, lastSeenMs: ms, firedFor: null, lastLine: evidence });
+      this.nextDueMs = Number.NEGATIVE_INFINITY;
       return;
     }
     if (s.lastSeenMs === null || ms >= s.lastSeenMs) {
+      if (s.firedFor !== null) this.nextDueMs = Number.NEGATIVE_INFINITY; // may re-arm
       s.lastSeenMs = ms;
       s.lastLine = evidence;
     }
@@ -60,12 +70,17 @@ export class AbsenceTracker {
 
   /** Silences that passed their limit by `watermarkMs` and have not fired yet; marks them fired. */
   due(watermarkMs: number, firstEventMs: number, maxSilence: (name: string, kind: InputKind) => number): DueSilence[] {
+    if (firstEventMs === this.boundFirstMs && watermarkMs <= this.nextDueMs) return [];
     const out: DueSilence[] = [];
+    let next = Number.POSITIVE_INFINITY;
     for (const [name, s] of this.sources.entries()) {
       const since = s.lastSeenMs ?? firstEventMs;
       if (s.firedFor === since) continue;
       const limit = maxSilence(name, s.kind);
-      if (watermarkMs - since <= limit) continue;
+      if (watermarkMs - since <= limit) {
+        next = Math.min(next, since + limit);
+        continue;
+      }
       s.firedFor = since;
       out.push({
         source: name,
@@ -77,6 +92,8 @@ export class AbsenceTracker {
         lastLine: s.lastLine,
       });
     }
+    this.nextDueMs = next;
+    this.boundFirstMs = firstEventMs;
     return out;
   }
 
@@ -85,6 +102,7 @@ export class AbsenceTracker {
   }
 
   restore(entries: AbsenceJson): void {
+    this.nextDueMs = Number.NEGATIVE_INFINITY;
     for (const [name, s] of entries) {
       const configured = this.sources.get(name);
       if (this.fixed && !configured) continue; // no longer an input: forget it

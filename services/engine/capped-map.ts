@@ -66,6 +66,11 @@ export class CappedMap<V> {
     return true;
   }
 
+  /** Least recently updated first, without allocating (the per-event paths use it). */
+  forEach(fn: (value: V, key: string) => void): void {
+    for (let n = this.head; n; n = n.next) fn(n.value, n.key);
+  }
+
   /** Least recently updated first. */
   *entries(): IterableIterator<[string, V]> {
     for (let n = this.head; n; n = n.next) yield [n.key, n.value];

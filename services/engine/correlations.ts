@@ -98,7 +98,7 @@ export class EngineCorrelations implements Correlations {
   observeQuiet(maxMs: number): void {
     this.current = null;
     this.currentBoot = null;
-    this.ssh.sweep((c) => c.tsMs < maxMs - SSH_TTL_MS);
+    if (this.ssh.size > 0) this.ssh.sweep((c) => c.tsMs < maxMs - SSH_TTL_MS);
   }
 
   sshConnection(host: string | null, pid: number | null): SshConnection | undefined {

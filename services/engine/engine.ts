@@ -41,7 +41,7 @@ import type { Alert } from '../../schemas/alert.js';
 import type { Config } from '../../schemas/config.js';
 import type { InputKind, SecurityEvent } from '../../schemas/event.js';
 import type { Rule, RuleContext } from '../../rules/define.js';
-import { capLine, effectiveSeverity, evidenceOf, isEnabled } from './alert-build.js';
+import { capLine, effectiveSeverity, evidenceOf, isEnabled, MAX_EVIDENCE_CHARS } from './alert-build.js';
 import type { CappedMap } from './capped-map.js';
 import { SourceClocks } from './clocks.js';
 import { buildRuleContext } from './context.js';
@@ -247,8 +247,8 @@ export class Engine {
     if (before === null || wm > before) for (const r of this.absences) out = more(out, r.close(wm, this.clocks.firstMs!));
     for (const r of this.errorRates) out = more(out, r.close(this.sourceTime, this.latenessMs));
     if (this.absences.length > 0) {
-      const capped = capLine(line);
-      const evidence = { source, kind, position, ts, line: capped.line, truncated: capped.truncated };
+      const capped = line.length <= MAX_EVIDENCE_CHARS ? null : capLine(line);
+      const evidence = { source, kind, position, ts, line: capped ? capped.line : line, truncated: capped !== null };
       for (const r of this.absences) r.tracker.observe(source, kind, tsMs, evidence);
     }
     for (const r of this.errorRates) r.tracker.line(source, kind, tsMs);

@@ -104,7 +104,17 @@ export class ErrorRateTracker {
 
   /** A line that parsed, at its event time. */
   line(name: string, kind: InputKind, ms: number): void {
-    this.add(this.source(name, kind), ms, { lines: 1, errors: 0, codes: {} });
+    const s = this.source(name, kind);
+    // Fast path (issue 8: once per event): the line falls in the newest open window.
+    const last = s.buckets[s.buckets.length - 1];
+    const startMs = Math.floor(ms / this.windowMs) * this.windowMs;
+    if (last !== undefined && last.startMs === startMs && (s.closedThroughMs === null || startMs + this.windowMs > s.closedThroughMs)) {
+      last.lines += 1;
+      if (ms < last.firstMs) last.firstMs = ms;
+      if (ms > last.lastMs) last.lastMs = ms;
+      return;
+    }
+    this.add(s, ms, { lines: 1, errors: 0, codes: {} });
   }
 
   /** A line that failed to parse; `atMs` is its source's clock (null: no event time yet). */
@@ -125,19 +135,22 @@ export class ErrorRateTracker {
    * clock minus `latenessMs` has passed; returns the windows over the limit.
    */
   close(timeOf: SourceTime, latenessMs: number): JudgedWindow[] {
-    const out: JudgedWindow[] = [];
-    for (const [name, s] of this.sources.entries()) {
+    let out: JudgedWindow[] | null = null;
+    this.sources.forEach((s, name) => {
       const now = timeOf(name);
-      if (now === null) continue;
+      if (now === null) return;
       if (s.pending) {
         this.add(s, now, s.pending);
         s.pending = null;
       }
       const through = now - latenessMs;
       s.closedThroughMs = s.closedThroughMs === null ? through : Math.max(s.closedThroughMs, through);
-      this.judge(name, s, (b) => b.startMs + this.windowMs <= through, out);
-    }
-    return out;
+      // Nothing to judge until the oldest window ends (the common case, once per event).
+      const first = s.buckets[0];
+      if (first === undefined || first.startMs + this.windowMs > through) return;
+      this.judge(name, s, (b) => b.startMs + this.windowMs <= through, (out ??= []));
+    });
+    return out ?? [];
   }
 
   /** End of input: places waiting errors and judges every open window, complete or not. */

@@ -13,7 +13,7 @@ import { gzip as gzipCb } from 'node:zlib';
 import { Agent, WebSocket } from 'undici';
 import type { LokiAuth } from '../../schemas/loki.js';
 import { TriplineError } from '../lib/errors.js';
-import { flattenStreams, type Labels, type LokiEntry } from './entries.js';
+import { flattenStreams, LabelForms, type Labels, type LokiEntry } from './entries.js';
 import { pageRange, type PageRequest, type RangeOptions } from './paging.js';
 import { tailEntries, type TailBatch, type TailOptions } from './tail.js';
 
@@ -68,6 +68,8 @@ export class LokiClient {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  /** Non-indexed label names seen in query answers: how tail entries are compared with them. */
+  readonly labelForms = new LabelForms();
 
   constructor(private readonly o: LokiClientOptions) {
     const u = new URL(o.url);
@@ -128,7 +130,7 @@ export class LokiClient {
     if (parsed.status !== 'success' || parsed.data?.resultType !== 'streams') {
       throw new LokiError('TRIP_LOKI_RESPONSE', `Loki query_range did not return log streams (resultType ${parsed.data?.resultType ?? 'none'}): give a log query, not a metric query`, 200, false);
     }
-    return flattenStreams(parsed.data.result);
+    return flattenStreams(parsed.data.result, this.labelForms);
   }
 
   /** Every entry of `query` in [start, end), exactly once, in time order (paging.ts). */

@@ -18,10 +18,12 @@ export interface LokiEntry {
   /**
    * The other form of the same entry's labels, when it differs. Loki 3 answers
    * query_range (with categorize-labels) with the indexed stream labels apart from
-   * structured metadata and parsed labels, while the tail websocket sends either the
-   * bare stream labels (a plain selector) or all of them merged (a query with a
-   * pipeline). An entry read both ways must dedup either way, so query entries carry
-   * both forms and every dedup check accepts either (entryHashes).
+   * structured metadata (e.g. detected_level) and parsed labels; the tail websocket
+   * sends live entries with the bare stream labels but its backfill, and any query with
+   * a pipeline, with all of them merged. An entry read two ways must dedup either way:
+   * query entries carry `stream` = indexed labels and `alt` = all labels; tail entries
+   * carry `stream` = their labels minus the names known not to be indexed (LabelForms)
+   * and `alt` = their labels as sent. Every dedup check accepts any of the hashes.
    */
   alt?: string;
 }
@@ -148,22 +150,52 @@ export class RecentKeys {
 }
 
 /**
- * Flattens a `streams` result into entries sorted by ts (stable). Values are [ts, line]
- * or, with categorize-labels, [ts, line, {structuredMetadata?, parsed?}]; the third
- * element's labels join `labels` and make the `alt` form.
+ * Which label names are not stream (indexed) labels: structured metadata and parsed
+ * labels, learned from categorized query_range answers (plus Loki 3's own
+ * detected_level), used to bring tail entries' labels to the indexed form.
  */
-export function flattenStreams(result: unknown): LokiEntry[] {
+export class LabelForms {
+  readonly names = new Set<string>(['detected_level']);
+
+  learn(more: Labels): void {
+    for (const n of Object.keys(more)) this.names.add(n);
+  }
+
+  /** The labels without known non-indexed names (the same object when nothing is removed). */
+  strip(labels: Labels): Labels {
+    if (!Object.keys(labels).some((n) => this.names.has(n))) return labels;
+    return Object.fromEntries(Object.entries(labels).filter(([n]) => !this.names.has(n)));
+  }
+}
+
+/**
+ * Flattens a `streams` result into entries sorted by ts (stable). Query values are
+ * [ts, line] or, with categorize-labels, [ts, line, {structuredMetadata?, parsed?}]:
+ * their extra labels are learned into `forms` and make the `alt` form. Tail entries
+ * (mode 'tail') are brought to the indexed form with `forms`.
+ */
+export function flattenStreams(result: unknown, forms: LabelForms = new LabelForms(), mode: 'query' | 'tail' = 'query'): LokiEntry[] {
   if (!Array.isArray(result)) throw new Error('Loki answered without a streams result');
   const out: LokiEntry[] = [];
   for (const s of result as Array<{ stream?: unknown; values?: unknown }>) {
     const labels = (s.stream && typeof s.stream === 'object' ? s.stream : {}) as Labels;
     const stream = streamKey(labels);
+    let tailForm: { stream: string; alt?: string } | undefined;
+    if (mode === 'tail') {
+      const stripped = forms.strip(labels);
+      tailForm = stripped === labels ? { stream } : { stream: streamKey(stripped), alt: stream };
+    }
     if (!Array.isArray(s.values)) continue;
     for (const v of s.values as unknown[]) {
       if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string') throw new Error('Loki answered a malformed entry');
+      if (tailForm) {
+        out.push({ ts: ns(v[0]), line: v[1], labels, ...tailForm });
+        continue;
+      }
       const extra = v[2] as { structuredMetadata?: Labels; parsed?: Labels } | undefined;
       const more = extra && typeof extra === 'object' ? { ...extra.structuredMetadata, ...extra.parsed } : undefined;
       if (more && Object.keys(more).length > 0) {
+        forms.learn(more);
         const all = { ...labels, ...more };
         out.push({ ts: ns(v[0]), line: v[1], labels: all, stream, alt: streamKey(all) });
       } else {

@@ -16,7 +16,7 @@
 // the socket: the catch-up of the next connection reads the backlog at our pace.
 import type { WebSocket } from 'undici';
 import { TriplineError } from '../lib/errors.js';
-import { addNs, cmpNs, flattenStreams, nowNs, RecentKeys, SeamTracker, type LokiEntry } from './entries.js';
+import { addNs, cmpNs, flattenStreams, nowNs, RecentKeys, SeamTracker, type LabelForms, type LokiEntry } from './entries.js';
 import type { LokiClient } from './client.js';
 import { LokiError } from './client.js';
 
@@ -55,11 +55,14 @@ export interface TailBatch {
 
 const CATCH_UP_AHEAD_NS = 10n * 60n * 1_000_000_000n;
 
-type SocketEvent = { type: 'entries'; entries: LokiEntry[]; dropped?: { count: number; oldest: string; newest: string } } | { type: 'closed'; detail: string };
+type Dropped = { count: number; oldest: string; newest: string };
+type SocketEvent = { type: 'entries'; entries: LokiEntry[]; dropped?: Dropped } | { type: 'closed'; detail: string };
+/** A message as received: flattened only when read, so label names learned by the catch-up apply. */
+type Queued = { type: 'raw'; streams: unknown; count: number; dropped?: Dropped } | { type: 'closed'; detail: string };
 
 /** A websocket whose messages queue up until read. */
 class TailSocket {
-  private readonly queue: SocketEvent[] = [];
+  private readonly queue: Queued[] = [];
   private waiter: (() => void) | undefined;
   buffered = 0;
   overflowed = false;
@@ -68,6 +71,7 @@ class TailSocket {
   constructor(
     private readonly ws: WebSocket,
     private readonly maxBuffered: number,
+    private readonly forms: LabelForms,
   ) {
     this.opened = new Promise<void>((resolve, reject) => {
       ws.addEventListener('open', () => resolve());
@@ -87,15 +91,16 @@ class TailSocket {
     } catch {
       return;
     }
-    const entries = msg.streams ? flattenStreams(msg.streams) : [];
-    let dropped: { count: number; oldest: string; newest: string } | undefined;
+    let count = 0;
+    if (Array.isArray(msg.streams)) for (const s of msg.streams as Array<{ values?: unknown }>) count += Array.isArray(s.values) ? s.values.length : 0;
+    let dropped: Dropped | undefined;
     const d = (msg.dropped_entries ?? []).map((x) => x.timestamp).filter((t): t is string => typeof t === 'string' && /^\d{1,22}$/.test(t));
     if (d.length > 0) {
       d.sort(cmpNs);
       dropped = { count: d.length, oldest: d[0]!, newest: d[d.length - 1]! };
     }
-    if (entries.length === 0 && !dropped) return;
-    this.buffered += entries.length;
+    if (count === 0 && !dropped) return;
+    this.buffered += count;
     if (this.buffered > this.maxBuffered) {
       // The consumer cannot keep up: stop buffering; the next catch-up reads the backlog.
       this.overflowed = true;
@@ -103,10 +108,10 @@ class TailSocket {
       this.close();
       return;
     }
-    this.enqueue({ type: 'entries', entries, dropped });
+    this.enqueue({ type: 'raw', streams: msg.streams ?? [], count, dropped });
   }
 
-  private enqueue(ev: SocketEvent): void {
+  private enqueue(ev: Queued): void {
     this.queue.push(ev);
     this.waiter?.();
   }
@@ -126,8 +131,9 @@ class TailSocket {
       });
     }
     const ev = this.queue.shift()!;
-    if (ev.type === 'entries') this.buffered -= ev.entries.length;
-    return ev;
+    if (ev.type === 'closed') return ev;
+    this.buffered -= ev.count;
+    return { type: 'entries', entries: flattenStreams(ev.streams, this.forms, 'tail'), dropped: ev.dropped };
   }
 
   close(): void {
@@ -199,7 +205,7 @@ export async function* tailEntries(client: LokiClient, o: TailOptions, signal: A
       }
       o.onStatus?.({ state: 'connecting' });
       const start = seam.ts ?? nowNs(now);
-      socket = new TailSocket(client.openTailSocket({ query: o.query, start, limit: o.limit ?? 1000, delayForSec: o.delayForSec ?? 0 }), o.maxBuffered ?? 100_000);
+      socket = new TailSocket(client.openTailSocket({ query: o.query, start, limit: o.limit ?? 1000, delayForSec: o.delayForSec ?? 0 }), o.maxBuffered ?? 100_000, client.labelForms);
       await untilAborted(socket.opened, signal);
       if (signal.aborted) break;
       const openedAt = now();

@@ -38,10 +38,15 @@ export class AlertmanagerResender {
     this.arm();
   }
 
-  async stop(): Promise<void> {
+  /** Stops the timer; a re-send in flight finishes or fails (see settled). */
+  stop(): void {
     this.running = false;
     this.timer?.cancel();
-    await this.inflight;
+  }
+
+  /** Resolves when a re-send in flight has finished (await after the router stopped). */
+  settled(): Promise<void> {
+    return this.inflight;
   }
 
   /** One re-send round; returns how many alerts were re-sent (0 when none fire). */

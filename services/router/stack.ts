@@ -105,11 +105,17 @@ export class RoutingStack {
     return this.router.idle();
   }
 
-  /** Stops timers, records the last health sample, lets a running delivery round finish. */
+  /**
+   * Stops timers, lets a running delivery round finish, then records the last health
+   * sample. The router stops before the digest and re-sends are awaited: a message of
+   * theirs still queued behind a rate limit is failed at once rather than holding the stop.
+   */
   async stop(): Promise<void> {
-    await this.digest?.stop();
-    await this.resender?.stop();
-    await this.health.stop();
+    this.digest?.stop();
+    this.resender?.stop();
     await this.router.stop();
+    await this.digest?.settled();
+    await this.resender?.settled();
+    await this.health.stop();
   }
 }

@@ -52,16 +52,15 @@ async function setup(opts: { start: string; cfg?: ConfigInput; stateDir?: string
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await digest.stop();
+    digest.stop();
     await router.stop();
+    await digest.settled();
     store.close();
   };
   cleanup.push(stop);
-  const settle = async () => {
-    await router.idle();
-    await digest.stop().then(() => undefined, () => undefined).finally(() => undefined);
-  };
-  return { clock, server, stateDir, store, router, digest, stop, settle: () => router.idle().then(() => new Promise<void>((r) => setImmediate(r))).then(() => router.idle()), metrics, _unused: settle };
+  // The digest's own promise chain runs around the lane's: settle both.
+  const settle = () => router.idle().then(() => new Promise<void>((r) => setImmediate(r))).then(() => router.idle());
+  return { clock, server, stateDir, store, router, digest, stop, settle, metrics };
 }
 
 const isDigest = (r: Received) => JSON.stringify(r.body).includes('tripline daily digest');

@@ -94,8 +94,9 @@ describe('AlertmanagerSink', () => {
     await router.start();
     resender.start();
     cleanup.push(async () => {
-      await resender.stop();
+      resender.stop();
       await router.stop();
+      await resender.settled();
       store.close();
     });
     const settle = () => router.idle();

@@ -69,10 +69,18 @@ export class DigestScheduler {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Stops the timer; a digest being posted finishes or fails (see settled). */
+  stop(): void {
     this.running = false;
     this.timer?.cancel();
-    await this.inflight;
+  }
+
+  /**
+   * Resolves when a digest in flight has finished. Await it after the router stopped: a
+   * digest waiting behind a Retry-After is then failed at once instead of holding up the stop.
+   */
+  settled(): Promise<void> {
+    return this.inflight;
   }
 
   /** Builds and posts the digest of `slotMs` now; resolves to whether it was posted. */

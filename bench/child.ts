@@ -1,0 +1,110 @@
+// One measurement in a fresh process (so JIT state, heap and peak RSS belong to it
+// alone): `node dist/bench/child.js TASK JSON-ARGS` prints one JSON result line.
+//   replay   {inputs:[{kind,path}], prefilter?}  runReplay over the inputs, timed in-process
+//   ceiling  {path}                              the same line reader + JSON.parse, nothing else
+//   keys     {lines, maxKeys, every?}             S2 windows: one failed login from each of
+//            `lines` distinct addresses, parsed and pushed; heap and RSS as keys accumulate
+import { createReadStream } from 'node:fs';
+import { Writable } from 'node:stream';
+import v8 from 'node:v8';
+import { Config } from '../schemas/config.js';
+import type { InputKind } from '../schemas/event.js';
+import { runReplay } from '../services/cli/replay-run.js';
+import { LineSplitter } from '../services/collectors/line-splitter.js';
+import { FRAMERS } from '../services/collectors/record-framer.js';
+import { Engine } from '../services/engine/engine.js';
+import { parsers } from '../services/parsers/index.js';
+import type { ParseContext } from '../services/parsers/types.js';
+import { rules } from '../rules/index.js';
+import { scanLine } from './gen.js';
+
+const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+async function replay(a: { inputs: Array<{ kind: InputKind; path: string }>; prefilter?: boolean; year?: number }): Promise<unknown> {
+  const t0 = performance.now();
+  const r = await runReplay({
+    specs: a.inputs.map((i) => ({ kind: i.kind, path: i.path })),
+    config: Config.parse({}),
+    readOpts: { year: a.year ?? 2026 },
+    io: { stderr: quiet, stdin: process.stdin, now: () => Date.now() },
+    prefilter: a.prefilter !== false,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const events = Object.values(r.events).reduce((x, y) => x + y, 0);
+  const errors = Object.values(r.errors).reduce((x, e) => x + Object.values(e).reduce((p, q) => p + q, 0), 0);
+  const quietLines = Object.values(r.quiet).reduce((x, y) => x + y, 0);
+  return { seconds, events, errors, quiet: quietLines, alerts: r.alerts.length, maxRssMB: process.resourceUsage().maxRSS / 1024 };
+}
+
+/** Split lines + JSON.parse, nothing else: the same reader (1 MiB chunks, LineSplitter, framer) the replay uses. */
+async function ceiling(a: { path: string }): Promise<unknown> {
+  const t0 = performance.now();
+  const splitter = new LineSplitter();
+  const framer = FRAMERS['k8s-audit']();
+  let lines = 0;
+  let bad = 0;
+  const take = (text: string): void => {
+    lines++;
+    try {
+      JSON.parse(text);
+    } catch {
+      bad++;
+    }
+  };
+  for await (const chunk of createReadStream(a.path, { highWaterMark: 1024 * 1024 })) {
+    for (const l of splitter.push(chunk as Buffer)) for (const r of framer.push(l)) take(r.text);
+  }
+  for (const l of splitter.end()) for (const r of framer.push(l)) take(r.text);
+  for (const r of framer.end()) take(r.text);
+  return { seconds: (performance.now() - t0) / 1000, lines, bad };
+}
+
+/** S2 with `lines` distinct addresses each failing once; samples heap/RSS every `every` lines. */
+function keys(a: { lines: number; maxKeys: number; every?: number }): unknown {
+  const config = Config.parse({ engine: { maxKeys: a.maxKeys } });
+  const engine = new Engine({ rules, config, sources: [{ name: 'auth.log', kind: 'syslog' }] });
+  const parse = parsers.syslog;
+  const ctx: ParseContext = { kind: 'syslog', sourceName: 'auth.log', position: '', year: 2026, carry: {} };
+  const every = a.every ?? Math.max(1, Math.floor(a.lines / 10));
+  gc();
+  const base = process.memoryUsage();
+  const samples: Array<{ lines: number; keys: number; heapMB: number; rssMB: number }> = [];
+  let alerts = 0;
+  for (let i = 0; i < a.lines; i++) {
+    const line = scanLine(i);
+    ctx.position = `line ${i + 1}`;
+    const r = parse(line, ctx);
+    if (!r.ok) throw new Error(`scan line did not parse: ${r.error.message}`);
+    alerts += engine.push({ event: r.event, line }).length;
+    if ((i + 1) % every === 0) {
+      gc();
+      const m = process.memoryUsage();
+      samples.push({ lines: i + 1, keys: engine.stats().keys['S2'] ?? 0, heapMB: m.heapUsed / 2 ** 20, rssMB: m.rss / 2 ** 20 });
+    }
+  }
+  gc();
+  const end = process.memoryUsage();
+  const liveKeys = engine.stats().keys['S2'] ?? 0;
+  return {
+    liveKeys,
+    evicted: engine.stats().evictions['S2'] ?? 0,
+    alerts,
+    bytesPerKey: (end.heapUsed - base.heapUsed) / Math.max(1, liveKeys),
+    heapMB: end.heapUsed / 2 ** 20,
+    rssMB: end.rss / 2 ** 20,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    heapLimitMB: v8.getHeapStatistics().heap_size_limit / 2 ** 20,
+    samples,
+  };
+}
+
+const [task, json] = process.argv.slice(2);
+const args = JSON.parse(json ?? '{}') as never;
+const tasks: Record<string, (a: never) => unknown> = { replay, ceiling, keys };
+const fn = tasks[task ?? ''];
+if (!fn) {
+  process.stderr.write(`unknown task ${task}; one of ${Object.keys(tasks).join(', ')}\n`);
+  process.exit(2);
+}
+process.stdout.write(`${JSON.stringify(await fn(args))}\n`);

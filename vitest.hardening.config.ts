@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// The hardening suite (issue 9): fuzzers, pathological inputs, hostile content, floods,
+// chaos (SIGKILL, full disk, damaged state, clock jumps, sinks going away) and secrets.
+// Heavy by design; budget ~15 minutes on 2 cores. Files run two at a time (one per core);
+// the child-process chaos tests build dist/ first (see test/hardening/support/cli.ts).
+export default defineConfig({
+  test: {
+    include: ['test/hardening/**/*.test.ts'],
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
