@@ -218,8 +218,9 @@ async function main(): Promise<void> {
     const mix = MIX.map((m) => ({ kind: m.kind, path: ensure(m) }));
     const lines = MIX.reduce((n, m) => n + m.lines, 0);
     const peak = Array.from({ length: quick ? 1 : 3 }, () => child<ReplayRun>('replay', { inputs: mix }));
-    const keys = child<Record<string, unknown>>('keys', { lines: KEYS, maxKeys: KEYS }, ['--expose-gc']);
-    const evict = child<Record<string, unknown>>('keys', { lines: KEYS, maxKeys: Math.round(KEYS / 10) }, ['--expose-gc']);
+    const scan = ensure({ kind: 'syslog', file: 'scan-auth.log', lines: KEYS, gen: () => scanLine, seed: 0 });
+    const keys = child<Record<string, unknown>>('keys', { path: scan, lines: KEYS, maxKeys: KEYS }, ['--expose-gc']);
+    const evict = child<Record<string, unknown>>('keys', { path: scan, lines: KEYS, maxKeys: Math.round(KEYS / 10) }, ['--expose-gc']);
     results.memory = {
       replayLines: lines,
       replayPeakRssMB: round(median(peak.map((p) => p.maxRssMB))),

@@ -130,7 +130,15 @@ export interface Selection {
   item?: string;
   /** How many attempts this event stands for (PAM "N more authentication failures"); default 1. */
   weight?: number;
+  /**
+   * What describe() needs of this event beyond key, item and time (issue 8: windows keep
+   * this, not the event, for their newest 20 entries). Small: it is kept per entry.
+   */
+  detail?: EntryDetail;
 }
+
+/** Per-entry facts a windowed rule keeps for describe(): JSON values only (they are snapshotted). */
+export type EntryDetail = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
 
 export interface WindowAggregate {
   key: string;
@@ -140,8 +148,8 @@ export interface WindowAggregate {
   items: Array<{ value: string; count: number }>;
   firstMs: number;
   lastMs: number;
-  /** The counted events (at most 20, earliest first). */
-  events: SecurityEvent[];
+  /** The newest counted entries (at most 20, earliest first): event time and what select() kept. */
+  entries: Array<{ ts: string; detail: EntryDetail | null }>;
 }
 
 /** Keyed sliding window: fires when more than threshold() distinct entries fall within window(). */

@@ -27,7 +27,7 @@ const LokiUrl = z
 export const LokiConnectionShape = {
   url: LokiUrl,
   tenant: z.string().min(1).optional().describe('X-Scope-OrgID tenant; absent when Loki runs with auth_enabled: false'),
-  auth: LokiAuth.optional(),
+  auth: LokiAuth.optional().describe('basic auth ({username, password}) or a bearer token ({bearerToken}); absent: none'),
   timeout: Duration.prefault('30s').describe('per request: connect, headers and body'),
   retries: z.number().int().min(0).max(20).default(5).describe('retries of a failed request (network, 429, 5xx) with exponential backoff'),
 };

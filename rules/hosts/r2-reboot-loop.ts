@@ -42,7 +42,7 @@ export const R2: ThresholdRule = defineRule({
         details: {
           boots: agg.count,
           kernels,
-          bootTimes: agg.events.map((e) => e.ts),
+          bootTimes: agg.entries.map((e) => e.ts),
         },
       },
     };

@@ -46,21 +46,23 @@ export const K5: ThresholdRule = defineRule({
       key: e.actor.name ?? '(no username)',
       dedupe: k.auditID,
       item: `${t.resource}:${t.namespace ?? '(cluster)'}/${name}`,
+      detail: { addrs: e.client.addrs, userAgent: k.userAgent, actorKind: e.actor.kind },
     };
   },
   describe(agg) {
     const shown = agg.items.slice(0, LISTED).map((i) => (i.count > 1 ? `${i.value} (×${i.count})` : i.value));
     const more = agg.count - agg.items.slice(0, LISTED).reduce((n, i) => n + i.count, 0);
     const seconds = Math.max(0, Math.round((agg.lastMs - agg.firstMs) / 1000));
-    const addrs = [...new Set(agg.events.flatMap((e) => e.client.addrs))];
-    const agents = [...new Set(agg.events.map((e) => e.k8s?.userAgent).filter((a): a is string => !!a))];
+    const details = agg.entries.map((x) => x.detail ?? {});
+    const addrs = [...new Set(details.flatMap((d) => (Array.isArray(d.addrs) ? (d.addrs as string[]) : [])))];
+    const agents = [...new Set(details.map((d) => d.userAgent).filter((a): a is string => typeof a === 'string' && a !== ''))];
     return {
       summary: `${agg.key} deleted ${agg.count} pods/secrets/configmaps in ${seconds} s: ${shown.join(', ')}${
         more > 0 ? ` and ${more} more` : ''
       }`,
       fields: {
         actor: agg.key,
-        actorKind: agg.events[0]?.actor.kind ?? null,
+        actorKind: (details[0]?.actorKind as string | undefined) ?? null,
         addresses: addrs,
         target: agg.items[0]?.value ?? null,
         details: {

@@ -56,19 +56,27 @@ export const V5: ThresholdRule = defineRule({
     if (!isVaultFailure(e)) return null;
     const byAddress = ctx.config.vault.authFailures.groupBy === 'remote_address';
     const path = e.vault!.path ?? '(no path)';
+    const v = e.vault!;
     return {
       key: byAddress ? remote(e) : '*',
-      dedupe: e.vault!.requestId ?? e.id,
+      dedupe: v.requestId ?? e.id,
       item: byAddress ? path : remote(e),
+      detail: {
+        path,
+        error: v.error ?? (v.responseDataError ? 'login error in response data' : 'no token issued'),
+        actor: v.metadata.username ?? v.displayName,
+      },
     };
   },
   describe(agg, ctx) {
     const byAddress = ctx.config.vault.authFailures.groupBy === 'remote_address';
     // Items hold what the key does not: paths per address, or addresses for `*`.
     const addresses = byAddress ? [{ value: agg.key, count: agg.count }] : agg.items;
-    const paths = byAddress ? agg.items : top(agg.events.map((e) => e.vault?.path ?? '(no path)'));
-    const errors = top(agg.events.map((e) => e.vault?.error ?? (e.vault?.responseDataError ? 'login error in response data' : 'no token issued')));
-    const actors = [...new Set(agg.events.map((e) => e.vault?.metadata.username ?? e.vault?.displayName).filter((a): a is string => !!a))];
+    const details = agg.entries.map((x) => x.detail ?? {});
+    const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+    const paths = byAddress ? agg.items : top(details.map((d) => text(d.path) ?? '(no path)'));
+    const errors = top(details.map((d) => text(d.error) ?? 'no token issued'));
+    const actors = [...new Set(details.map((d) => text(d.actor)).filter((a): a is string => !!a))];
     return {
       summary: `${agg.count} failed Vault requests in ${Math.round((agg.lastMs - agg.firstMs) / 1000)} s from ${show(addresses)} on ${show(paths)}`,
       fields: {

@@ -65,6 +65,9 @@ export function toRecord(e: LokiEntry, hostLabels: readonly string[]): Collected
   };
 }
 
+/** How long a source Loki refused (bad query, bad credentials) waits before trying again. */
+const FAILED_RETRY_MS = 60_000;
+
 export class LokiCollector implements Collector {
   readonly name: string;
   readonly kind: InputKind;
@@ -106,44 +109,60 @@ export class LokiCollector implements Collector {
     let opened!: () => void;
     const openedOnce = new Promise<void>((r) => (opened = r));
     const signal = this.abort.signal;
-    const tail = this.client.tail(
-      {
-        query: l.query,
-        from: resume,
-        delayForSec: l.delayFor,
-        pageLimit: l.pageLimit,
-        maxLimit: l.maxLimit,
-        now: this.now,
-        onStatus: (s) => {
-          if (this.state === 'stopped') return;
-          this.state = s.state;
-          if (s.state === 'catching-up' || s.state === 'live') opened();
-          if (s.state === 'disconnected' && s.detail) {
-            this.lastProblem = s.detail;
-            this.log.warn({ source: this.name, code: 'TRIP_LOKI_TAIL', detail: s.detail, retryInMs: s.retryInMs }, 'Loki tail disconnected; reconnecting from the last entry');
-            if (s.retryInMs !== undefined) opened();
-          }
+    const follow = (from: TailPosition) =>
+      this.client.tail(
+        {
+          query: l.query,
+          from,
+          delayForSec: l.delayFor,
+          pageLimit: l.pageLimit,
+          maxLimit: l.maxLimit,
+          now: this.now,
+          onStatus: (s) => {
+            if (this.state === 'stopped') return;
+            this.state = s.state;
+            if (s.state === 'catching-up' || s.state === 'live') opened();
+            if (s.state === 'disconnected' && s.detail) {
+              this.lastProblem = s.detail;
+              this.log.warn({ source: this.name, code: 'TRIP_LOKI_TAIL', detail: s.detail, retryInMs: s.retryInMs }, 'Loki tail disconnected; reconnecting from the last entry');
+              if (s.retryInMs !== undefined) opened();
+            }
+          },
+          onDropped: (d) => {
+            this.dropped += d.count;
+            this.log.warn({ source: this.name, code: 'TRIP_LOKI_DROPPED', count: d.count, oldest: formatNs(d.oldest), newest: formatNs(d.newest) }, 'Loki dropped tail entries (we were slow); re-reading them with query_range');
+          },
         },
-        onDropped: (d) => {
-          this.dropped += d.count;
-          this.log.warn({ source: this.name, code: 'TRIP_LOKI_DROPPED', count: d.count, oldest: formatNs(d.oldest), newest: formatNs(d.newest) }, 'Loki dropped tail entries (we were slow); re-reading them with query_range');
-        },
-      },
-      signal,
-    );
+        signal,
+      );
     this.loop = (async () => {
-      try {
-        for await (const b of tail) {
-          const records = b.entries.map((e) => toRecord(e, l.hostLabels));
-          for (const r of records) if (r.truncated) this.truncated++;
-          this.entries += records.length;
-          await onBatch({ source: this.name, kind: this.kind, records, position: { ...(b.position ?? resume) } });
+      let at: TailPosition = resume;
+      while (!signal.aborted) {
+        try {
+          for await (const b of follow(at)) {
+            const records = b.entries.map((e) => toRecord(e, l.hostLabels));
+            for (const r of records) if (r.truncated) this.truncated++;
+            this.entries += records.length;
+            if (b.position) at = b.position;
+            await onBatch({ source: this.name, kind: this.kind, records, position: { ...at } });
+          }
+        } catch (e) {
+          // A refused query or credentials (4xx): say so loudly, stay not-ready, and try
+          // again now and then (credentials may be fixed outside tripline), from `at`.
+          this.state = 'failed';
+          this.lastProblem = (e as Error).message;
+          this.log.error({ source: this.name, code: (e as { code?: string }).code ?? 'TRIP_LOKI', err: this.lastProblem, retryInMs: FAILED_RETRY_MS }, 'Loki refused this source; fix the query or credentials');
+          opened();
+          await new Promise<void>((r) => {
+            const t = setTimeout(done, FAILED_RETRY_MS);
+            function done() {
+              clearTimeout(t);
+              signal.removeEventListener('abort', done);
+              r();
+            }
+            signal.addEventListener('abort', done);
+          });
         }
-      } catch (e) {
-        this.state = 'failed';
-        this.lastProblem = (e as Error).message;
-        this.log.error({ source: this.name, code: (e as { code?: string }).code ?? 'TRIP_LOKI', err: this.lastProblem }, 'Loki source stopped: fix the query or credentials and restart');
-        opened();
       }
     })();
     const timeout = new Promise<void>((r) => setTimeout(r, this.o.openTimeoutMs ?? 5000).unref());

@@ -60,7 +60,9 @@ export function expand(text: string, env: NodeJS.ProcessEnv): Expansion {
     }
     const set = env[name];
     if (rest === '') {
-      if (set === undefined) return { ok: false, message: `environment variable ${name} is not set (referenced as \${${name}}, with no default)` };
+      // issue 9: the name is config text of any length; the message shows at most 64 characters of it.
+      const shown = name.length > 64 ? `${name.slice(0, 63)}…` : name;
+      if (set === undefined) return { ok: false, message: `environment variable ${shown} is not set (referenced as \${${shown}}, with no default)` };
       out += set;
     } else {
       out += set === undefined || set === '' ? rest.slice(2) : set;

@@ -76,9 +76,18 @@ function schemaKeysAt(segs: readonly PropertyKey[]): string[] {
   return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
 }
 
+/** issue 9: the yaml library quotes the whole offending token, which can be a line of any length. */
+const MAX_YAML_MESSAGE = 200;
+
 function yamlMessage(code: string, message: string): string {
   if (code === 'MULTIPLE_DOCS') return 'a config file holds one YAML document (found a second ---)';
-  return `YAML syntax error: ${message}`;
+  // issue 9: capped, so a long unexpected scalar (fuzzed: 3 KB of `<!channel>`) does not
+  // flood `tripline check` and the logs; the line and column still point at it.
+  return `YAML syntax error: ${capYaml(message)}`;
+}
+
+function capYaml(message: string): string {
+  return message.length > MAX_YAML_MESSAGE ? `${message.slice(0, MAX_YAML_MESSAGE - 1)}…` : message;
 }
 
 /**
@@ -107,7 +116,7 @@ export function parseConfigText(text: string, origin: string, env: NodeJS.Proces
     data = doc.toJS({ maxAliasCount: 100 }) ?? {};
   } catch (e) {
     // Unresolved aliases and alias bombs surface here.
-    return { ok: false, problems: [...interp.problems, { path: '', message: `YAML error: ${(e as Error).message}` }] };
+    return { ok: false, problems: [...interp.problems, { path: '', message: `YAML error: ${capYaml((e as Error).message)}` }] };
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     const got = Array.isArray(data) ? 'a list' : `a ${typeof data}`;

@@ -3,23 +3,27 @@
 //
 // Invariants:
 // - Order is a doubly linked list, least recently updated first; a Map only finds the
-//   nodes. (Re-inserting into a JavaScript Map to move a key to the end looks cheaper,
+//   slots. (Re-inserting into a JavaScript Map to move a key to the end looks cheaper,
 //   but V8 rehashes the whole table when a few hot keys churn in a big Map: a brute
 //   forcer hammering one key among 17,000 cost ~10 µs per event that way.)
+// - The list lives in slots, not node objects (issue 8: a million live keys): the Map
+//   holds key → slot number, and parallel arrays hold each slot's key, value and links
+//   (Int32Array, -1 for none). A removed slot is reused. ~30 bytes a key less than one
+//   {key, value, prev, next} object per key.
 // - get() does not count as an update: reading a key never keeps it alive.
 // - Every eviction is counted; the engine reports the count per structure in stats().
 
-interface Node<V> {
-  key: string;
-  value: V;
-  prev: Node<V> | null;
-  next: Node<V> | null;
-}
+const NONE = -1;
 
 export class CappedMap<V> {
-  private readonly nodes = new Map<string, Node<V>>();
-  private head: Node<V> | null = null; // least recently updated
-  private tail: Node<V> | null = null; // most recently updated
+  private readonly slots = new Map<string, number>();
+  private keyAt: Array<string | undefined> = [];
+  private valueAt: Array<V | undefined> = [];
+  private prev = new Int32Array(0);
+  private next = new Int32Array(0);
+  private readonly free: number[] = [];
+  private head = NONE; // least recently updated
+  private tail = NONE; // most recently updated
   /** Keys dropped because the map was full. */
   evicted = 0;
 
@@ -28,52 +32,55 @@ export class CappedMap<V> {
   }
 
   get size(): number {
-    return this.nodes.size;
+    return this.slots.size;
   }
 
   get(key: string): V | undefined {
-    return this.nodes.get(key)?.value;
+    const s = this.slots.get(key);
+    return s === undefined ? undefined : this.valueAt[s];
   }
 
   has(key: string): boolean {
-    return this.nodes.has(key);
+    return this.slots.has(key);
   }
 
   /** Stores `value` as the most recently updated key, evicting the oldest keys over the cap. */
   set(key: string, value: V): void {
-    const found = this.nodes.get(key);
-    if (found) {
-      found.value = value;
+    const found = this.slots.get(key);
+    if (found !== undefined) {
+      this.valueAt[found] = value;
       if (found !== this.tail) {
         this.unlink(found);
         this.append(found);
       }
       return;
     }
-    const node: Node<V> = { key, value, prev: null, next: null };
-    this.nodes.set(key, node);
-    this.append(node);
-    while (this.nodes.size > this.cap && this.head) {
+    const s = this.allocate();
+    this.keyAt[s] = key;
+    this.valueAt[s] = value;
+    this.slots.set(key, s);
+    this.append(s);
+    while (this.slots.size > this.cap && this.head !== NONE) {
       this.remove(this.head);
       this.evicted++;
     }
   }
 
   delete(key: string): boolean {
-    const node = this.nodes.get(key);
-    if (!node) return false;
-    this.remove(node);
+    const s = this.slots.get(key);
+    if (s === undefined) return false;
+    this.remove(s);
     return true;
   }
 
   /** Least recently updated first, without allocating (the per-event paths use it). */
   forEach(fn: (value: V, key: string) => void): void {
-    for (let n = this.head; n; n = n.next) fn(n.value, n.key);
+    for (let s = this.head; s !== NONE; s = this.next[s]!) fn(this.valueAt[s] as V, this.keyAt[s]!);
   }
 
   /** Least recently updated first. */
   *entries(): IterableIterator<[string, V]> {
-    for (let n = this.head; n; n = n.next) yield [n.key, n.value];
+    for (let s = this.head; s !== NONE; s = this.next[s]!) yield [this.keyAt[s]!, this.valueAt[s] as V];
   }
 
   /**
@@ -83,32 +90,55 @@ export class CappedMap<V> {
    */
   sweep(idle: (value: V, key: string) => boolean): number {
     let removed = 0;
-    while (this.head && idle(this.head.value, this.head.key)) {
+    while (this.head !== NONE && idle(this.valueAt[this.head] as V, this.keyAt[this.head]!)) {
       this.remove(this.head);
       removed++;
     }
     return removed;
   }
 
-  private append(node: Node<V>): void {
-    node.prev = this.tail;
-    node.next = null;
-    if (this.tail) this.tail.next = node;
-    else this.head = node;
-    this.tail = node;
+  private allocate(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    const s = this.keyAt.length;
+    if (s >= this.prev.length) {
+      const n = Math.max(16, this.prev.length * 2);
+      const prev = new Int32Array(n);
+      const next = new Int32Array(n);
+      prev.set(this.prev);
+      next.set(this.next);
+      this.prev = prev;
+      this.next = next;
+    }
+    this.keyAt.push(undefined);
+    this.valueAt.push(undefined);
+    return s;
   }
 
-  private unlink(node: Node<V>): void {
-    if (node.prev) node.prev.next = node.next;
-    else this.head = node.next;
-    if (node.next) node.next.prev = node.prev;
-    else this.tail = node.prev;
-    node.prev = null;
-    node.next = null;
+  private append(s: number): void {
+    this.prev[s] = this.tail;
+    this.next[s] = NONE;
+    if (this.tail !== NONE) this.next[this.tail] = s;
+    else this.head = s;
+    this.tail = s;
   }
 
-  private remove(node: Node<V>): void {
-    this.unlink(node);
-    this.nodes.delete(node.key);
+  private unlink(s: number): void {
+    const p = this.prev[s]!;
+    const n = this.next[s]!;
+    if (p !== NONE) this.next[p] = n;
+    else this.head = n;
+    if (n !== NONE) this.prev[n] = p;
+    else this.tail = p;
+    this.prev[s] = NONE;
+    this.next[s] = NONE;
+  }
+
+  private remove(s: number): void {
+    this.unlink(s);
+    this.slots.delete(this.keyAt[s]!);
+    this.keyAt[s] = undefined;
+    this.valueAt[s] = undefined;
+    this.free.push(s);
   }
 }

@@ -234,7 +234,8 @@ export class Engine {
    * and text are given. Does exactly what push() does for such an event and nothing else: the
    * clocks and the late count, the silences (H1) and error-rate windows (H2) the new
    * time closes, H1's last line, H2's line count, the correlation sweep and the periodic
-   * window sweep. Not for an engine with clockOf (the Kafka path never prefilters).
+   * window sweep. Not for an engine with clockOf (issue 7: on the Kafka path only the
+   * health lane, which has no clockOf, takes quiet lines).
    */
   pushQuiet(source: string, kind: InputKind, tsMs: number, _tsSubNs: number, ts: string, position: string, line: string): Alert[] {
     if (this.clockOf) throw new Error('Engine.pushQuiet: not supported with clockOf');

@@ -101,8 +101,8 @@ export class ThresholdRunner extends Runner<ThresholdRule> {
   }
 
   private toAlert(f: WindowFiring): Alert {
-    const events = f.payloads.map((p) => p.event);
-    const agg = { key: f.key, count: f.count, items: f.items, firstMs: f.firstMs, lastMs: f.triggerMs, events };
+    const entries = f.payloads.map((p) => ({ ts: p.ts, detail: p.detail }));
+    const agg = { key: f.key, count: f.count, items: f.items, firstMs: f.firstMs, lastMs: f.triggerMs, entries };
     const fallback: Described = { summary: `${this.rule.title}: ${f.count} events for ${f.key}` };
     const d = this.guard(fallback, () => this.rule.describe(agg, this.ctx));
     const ts = formatIso(f.triggerMs, f.triggerNs);
@@ -115,7 +115,8 @@ export class ThresholdRunner extends Runner<ThresholdRule> {
       count: f.count,
       firstSeen: formatIso(f.firstMs, f.firstNs),
       lastSeen: ts,
-      evidence: f.payloads.map((p) => evidenceOf(p.event, p.line)),
+      // Same record as evidenceOf(): the window capped the line when it kept it.
+      evidence: f.payloads.map((p) => ({ source: p.source, kind: p.kind, position: p.position, ts: p.ts, line: p.line, truncated: p.truncated })),
     });
   }
 }

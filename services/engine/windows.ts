@@ -51,16 +51,29 @@ const MAX_ITEMS = 10;
 /** Cap on one entry's weight, so a forged "PAM 999999 more failures" stays a number. */
 const MAX_WEIGHT = 1_000_000;
 
+function flatKey(k: string): string {
+  FLATTEN.test(k);
+  return k;
+}
+
 function cleanWeight(w: number | undefined): number {
   if (w === undefined || !Number.isFinite(w) || w < 1) return 1;
   return Math.min(MAX_WEIGHT, Math.floor(w));
 }
 
+/** A stored window: the object, or a one-entry window packed into a string (KeyWindow.pack). */
+type Stored = KeyWindow | string;
+const open = (v: Stored): KeyWindow => (typeof v === 'string' ? KeyWindow.unpack(v) : v);
+/** The smallest form of `w` to keep. */
+const stored = (w: KeyWindow): Stored => w.pack() ?? w;
+/** Copies a key into a flat string of its own (a rope or a slice would keep its pieces or its line). */
+const FLATTEN = /\u0000/;
+
 export class ThresholdWindows {
-  readonly keys: CappedMap<KeyWindow>;
+  readonly keys: CappedMap<Stored>;
 
   constructor(readonly params: WindowParams) {
-    this.keys = new CappedMap<KeyWindow>(params.maxKeys);
+    this.keys = new CappedMap<Stored>(params.maxKeys);
   }
 
   private cooling(w: KeyWindow, ms: number): boolean {
@@ -73,10 +86,18 @@ export class ThresholdWindows {
    * names that clock (the source, or its source+host stream on the Kafka path).
    */
   add(sel: Selection, event: SecurityEvent, line: string, watermarkMs: number | null, stream = event.source.name): WindowFiring[] {
+    const found = this.keys.get(sel.key);
+    const key = found === undefined ? flatKey(sel.key) : sel.key;
+    const w = found === undefined ? new KeyWindow() : open(found);
+    this.keys.set(key, w); // most recently updated
+    const fired = this.addTo(w, sel, event, line, watermarkMs, stream);
+    if (typeof found === 'string' || found === undefined) this.keys.set(key, stored(w));
+    else if (w.size === 1) this.keys.set(key, stored(w));
+    return fired;
+  }
+
+  private addTo(w: KeyWindow, sel: Selection, event: SecurityEvent, line: string, watermarkMs: number | null, stream: string): WindowFiring[] {
     const { threshold, windowMs } = this.params;
-    let w = this.keys.get(sel.key);
-    if (!w) w = new KeyWindow();
-    this.keys.set(sel.key, w); // most recently updated
     w.source = stream;
     if (watermarkMs !== null) w.prune(watermarkMs - windowMs);
     if (w.has(sel.dedupe)) return [];
@@ -86,9 +107,11 @@ export class ThresholdWindows {
     const p = w.position(ms, ns, sel.dedupe);
     // Counts of the later entries this one will join, before it joins them.
     const before: number[] = [];
-    for (let j = p; j < w.end && w.ms[j]! - windowMs <= ms; j++) before.push(w.windowAt(j, windowMs).count);
+    for (let j = p; j < w.end && w.ms(j) - windowMs <= ms; j++) before.push(w.windowAt(j, windowMs).count);
 
-    w.insert(p, ms, ns, sel.dedupe, sel.item ?? null, cleanWeight(sel.weight), { event, line });
+    const src = event.source;
+    const payload = { source: src.name, kind: src.kind, position: src.position, ts: event.ts, line, truncated: false, detail: sel.detail ?? null };
+    w.insert(p, ms, ns, sel.dedupe, sel.item ?? null, cleanWeight(sel.weight), payload);
 
     const fired: WindowFiring[] = [];
     const at = w.windowAt(p, windowMs);
@@ -96,7 +119,7 @@ export class ThresholdWindows {
     for (let k = 0; k < before.length; k++) {
       const j = p + 1 + k;
       const after = w.windowAt(j, windowMs);
-      if (before[k]! <= threshold && after.count > threshold && !this.cooling(w, w.ms[j]!)) {
+      if (before[k]! <= threshold && after.count > threshold && !this.cooling(w, w.ms(j))) {
         fired.push(this.fire(sel.key, w, j, after.lo, after.count));
       }
     }
@@ -104,13 +127,13 @@ export class ThresholdWindows {
   }
 
   private fire(key: string, w: KeyWindow, j: number, lo: number, count: number): WindowFiring {
-    w.lastFireMs = w.ms[j]!;
+    w.lastFireMs = w.ms(j);
     const tally = new Map<string, number>();
     const payloads: Payload[] = [];
     for (let i = lo; i <= j; i++) {
-      const item = w.item[i];
-      if (item !== null && item !== undefined) tally.set(item, (tally.get(item) ?? 0) + w.weight[i]!);
-      const pl = w.payload[i];
+      const item = w.item(i);
+      if (item !== null && item !== undefined) tally.set(item, (tally.get(item) ?? 0) + w.weight(i));
+      const pl = w.payload(i);
       if (pl) payloads.push(pl);
     }
     const items = [...tally]
@@ -119,12 +142,12 @@ export class ThresholdWindows {
       .map(([value, n]) => ({ value, count: n }));
     return {
       key,
-      anchor: w.dedupe[j]!,
+      anchor: w.dedupe(j),
       count,
-      triggerMs: w.ms[j]!,
-      triggerNs: w.ns[j]!,
-      firstMs: w.ms[lo]!,
-      firstNs: w.ns[lo]!,
+      triggerMs: w.ms(j),
+      triggerNs: w.ns(j),
+      firstMs: w.ms(lo),
+      firstNs: w.ns(lo),
       items,
       payloads: payloads.slice(-20),
     };
@@ -133,7 +156,8 @@ export class ThresholdWindows {
   /** Removes idle keys from the least recently updated end; `watermarkOf` gives a source's watermark. */
   sweep(watermarkOf: (source: string) => number | null): void {
     const { windowMs, cooldownMs } = this.params;
-    this.keys.sweep((w) => {
+    this.keys.sweep((v) => {
+      const w = open(v);
       const wm = w.source === null ? null : watermarkOf(w.source);
       if (wm === null) return false;
       w.prune(wm - windowMs);
@@ -142,10 +166,10 @@ export class ThresholdWindows {
   }
 
   toJSON(): Array<[string, KeyWindowJson]> {
-    return [...this.keys.entries()].map(([k, w]) => [k, w.toJSON()]);
+    return [...this.keys.entries()].map(([k, w]) => [k, open(w).toJSON()]);
   }
 
   restore(entries: ReadonlyArray<[string, KeyWindowJson]>): void {
-    for (const [k, j] of entries) this.keys.set(k, KeyWindow.fromJSON(j));
+    for (const [k, j] of entries) this.keys.set(flatKey(k), stored(KeyWindow.fromJSON(j)));
   }
 }

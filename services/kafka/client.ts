@@ -10,7 +10,7 @@
 //   that exist keep their partition counts, which callers read back from the broker.
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Message, type Producer, type SASLOptions, type TopicMessages } from 'kafkajs';
 import type { KafkaConfig } from '../../schemas/kafka.js';
 import type { Log } from '../lib/log.js';
 
@@ -77,6 +77,45 @@ export function makeKafka(cfg: KafkaConfig, log: Log, clientSuffix = ''): Kafka 
 /** The idempotent producer (acks=all, one request in flight: no duplicates, no reordering). */
 export function makeProducer(kafka: Kafka): Producer {
   return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+}
+
+/**
+ * Bytes of records per produce request. A broker refuses a record batch over
+ * message.max.bytes (1 MiB by default) as a whole, so a collector batch or a detector
+ * chunk is sent in requests of at most this much, in order.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+function messageBytes(m: Message): number {
+  const len = (v: Buffer | string | null | undefined) => (v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+  let n = len(m.key) + len(m.value) + 64;
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + (Array.isArray(v) ? v.reduce((a, x) => a + len(x), 0) : len(v as Buffer | string | undefined));
+  return n;
+}
+
+/**
+ * Sends with acks=all in requests of at most MAX_REQUEST_BYTES, in order (the producer
+ * is idempotent with one request in flight, so each partition keeps its order).
+ */
+export async function sendAll(producer: Producer, topicMessages: TopicMessages[]): Promise<void> {
+  let batch: TopicMessages[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (batch.length > 0) await producer.sendBatch({ acks: -1, topicMessages: batch });
+    batch = [];
+    bytes = 0;
+  };
+  for (const tm of topicMessages) {
+    for (const m of tm.messages) {
+      const b = messageBytes(m);
+      if (bytes > 0 && bytes + b > MAX_REQUEST_BYTES) await flush();
+      const last = batch[batch.length - 1];
+      if (last && last.topic === tm.topic) last.messages.push(m);
+      else batch.push({ topic: tm.topic, messages: [m] });
+      bytes += b;
+    }
+  }
+  await flush();
 }
 
 /** Largest tripline.state record (a signals partition's engine state, gzip): 64 MiB. */

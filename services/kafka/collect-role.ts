@@ -1,7 +1,9 @@
 // `tripline run --role collect` (issue 7): the configured collectors, parsing, and an
 // idempotent producer to tripline.events. No engine here: detector replicas consume.
 //
-// Per batch a collector hands over: parse every record (failures go to the dead-letter
+// Per batch a collector hands over: run the raw-line prefilter the replay uses
+// (engine/prefilter.ts: a line it proves no keyed rule can concern is sent as a quiet
+// line, for H1/H2 only, without parsing), parse the rest (failures go to the dead-letter
 // file AND to Kafka, H2 counts them), stamp each with its source's sequence number and
 // order time (records.ts SourceStamper), produce them keyed by source + host (one host's
 // lines stay in order on one partition) with acks=all, and only once the broker has
@@ -18,16 +20,18 @@ import type { InputKind } from '../../schemas/event.js';
 import type { SourceConfig } from '../../schemas/run-config.js';
 import type { CollectedBatch, Collector, SourcePosition } from '../collectors/types.js';
 import { parsers } from '../parsers/index.js';
-import type { ParseContext } from '../parsers/types.js';
+import type { ParseContext, ParseError, Parser } from '../parsers/types.js';
+import { compilePrefilter, type LinePrefilter } from '../engine/prefilter.js';
+import { rules } from '../../rules/index.js';
 import { StateStore } from '../state/store.js';
 import { Metrics } from '../lib/metrics.js';
 import type { Log } from '../lib/log.js';
 import { DeadLetters } from '../cli/run/dead-letters.js';
 import { startHttp } from '../cli/run/http.js';
 import type { Admin, Message, Producer } from 'kafkajs';
-import { ensureTopics, makeKafka, makeProducer } from './client.js';
+import { ensureTopics, makeKafka, makeProducer, sendAll } from './client.js';
 import { KafkaMetrics } from './metrics.js';
-import { eventKey, newEpoch, SourceStamper, type StamperState } from './records.js';
+import { eventKey, newEpoch, SourceStamper, type EventRecord, type StamperState } from './records.js';
 
 export interface CollectRoleOptions {
   config: Config;
@@ -52,6 +56,24 @@ function isSaved(p: SourcePosition | undefined): p is SourcePosition & SavedPosi
   return p !== undefined && typeof p['kafka'] === 'object' && p['kafka'] !== null && typeof p['pos'] === 'object';
 }
 
+/**
+ * One record as the collector publishes it: quiet (prefiltered), an event, or a failure;
+ * `ctx` is the source's parse context with this record's position and flags set.
+ */
+export function stampRecord(
+  stamper: SourceStamper,
+  text: string,
+  ctx: ParseContext,
+  parse: Parser,
+  prefilter: LinePrefilter | null,
+): { rec: EventRecord; key: string; error?: ParseError } {
+  const quiet = prefilter === null ? null : prefilter(text, ctx);
+  if (quiet !== null) return { rec: stamper.quiet(quiet, ctx.position, text), key: eventKey(stamper.src, null) };
+  const r = parse(text, ctx);
+  if (r.ok) return { rec: stamper.event(r.event, text), key: eventKey(stamper.src, r.event.host) };
+  return { rec: stamper.failure(r.error.code), key: eventKey(stamper.src, null), error: r.error };
+}
+
 export class CollectRole {
   readonly metrics = new Metrics(true);
   private readonly km = new KafkaMetrics(this.metrics);
@@ -63,6 +85,7 @@ export class CollectRole {
   private readonly collectors: Collector[] = [];
   private readonly stampers = new Map<string, SourceStamper>();
   private readonly contexts = new Map<string, ParseContext>();
+  private readonly prefilters = new Map<InputKind, LinePrefilter | null>();
   private http: { close(): Promise<void>; port: number } | undefined;
   private stopping: Promise<void> | undefined;
   private opened = false;
@@ -126,6 +149,8 @@ export class CollectRole {
     if (!stamper) throw new Error(`collect: batch from unknown source ${batch.source}`);
     const parse = parsers[batch.kind];
     const ctx = this.context(batch.source, batch.kind);
+    if (!this.prefilters.has(batch.kind)) this.prefilters.set(batch.kind, compilePrefilter(rules, this.o.config, batch.kind));
+    const prefilter = this.prefilters.get(batch.kind)!;
     const messages: Message[] = [];
     this.metrics.linesRead.inc({ source: batch.source }, batch.records.length);
     for (const rec of batch.records) {
@@ -134,15 +159,12 @@ export class CollectRole {
       ctx.truncated = rec.truncated;
       ctx.refMs = this.o.year === undefined ? rec.refMs : undefined;
       ctx.defaultHost = rec.defaultHost;
-      const r = parse(rec.text, ctx);
-      if (r.ok) {
-        this.metrics.eventsParsed.inc({ source: batch.source });
-        messages.push({ key: eventKey(batch.source, r.event.host), value: JSON.stringify(stamper.event(r.event, rec.text)) });
-      } else {
-        this.metrics.parseFailures.inc({ source: batch.source, code: r.error.code });
-        this.deadLetters.write(batch.source, r.error);
-        messages.push({ key: eventKey(batch.source, null), value: JSON.stringify(stamper.failure(r.error.code)) });
-      }
+      const s = stampRecord(stamper, rec.text, ctx, parse, prefilter);
+      if (s.error) {
+        this.metrics.parseFailures.inc({ source: batch.source, code: s.error.code });
+        this.deadLetters.write(batch.source, s.error);
+      } else this.metrics.eventsParsed.inc({ source: batch.source });
+      messages.push({ key: s.key, value: JSON.stringify(s.rec) });
     }
     if (messages.length > 0) await this.sendWithRetry(messages);
     this.commitWithRetry({ [batch.source]: { pos: batch.position, kafka: stamper.state() } });
@@ -152,7 +174,7 @@ export class CollectRole {
     let delay = 250;
     for (;;) {
       try {
-        await this.producer!.send({ topic: this.topic, acks: -1, messages });
+        await sendAll(this.producer!, [{ topic: this.topic, messages }]);
         this.km.produced.inc({ topic: this.topic }, messages.length);
         return;
       } catch (e) {

@@ -27,9 +27,9 @@ import type { SourceInfo } from '../engine/engine.js';
 import { Metrics } from '../lib/metrics.js';
 import type { Log } from '../lib/log.js';
 import { startHttp } from '../cli/run/http.js';
-import { ensureTopics, makeKafka, makeProducer } from './client.js';
+import { ensureTopics, makeKafka, makeProducer, sendAll } from './client.js';
 import { KafkaMetrics } from './metrics.js';
-import { RECORD_VERSION, decodeEventRecord, decodeSignalHeaders, decodeStateRecord, encodeSignalHeaders, stateKey, type StateRecord } from './records.js';
+import { RECORD_VERSION, toHealth, decodeEventRecord, decodeSignalHeaders, decodeStateRecord, encodeSignalHeaders, stateKey, type StateRecord } from './records.js';
 import { EventStage, SignalStage, type SignalStageJson } from './stages.js';
 import { StateReader } from './state-reader.js';
 import { PartitionWatermarks } from './watermarks.js';
@@ -48,7 +48,7 @@ export interface DetectRoleOptions {
 }
 
 /** Messages handled between two produce+commit rounds of an events partition. */
-const CHUNK = 500;
+const CHUNK = 1000;
 const TICK_MS = 250;
 
 interface Owned {
@@ -111,7 +111,9 @@ export class DetectRole {
       sessionTimeout: cfg.sessionTimeout,
       heartbeatInterval: Math.max(500, Math.min(3000, Math.floor(cfg.sessionTimeout / 3))),
       rebalanceTimeout: Math.max(60_000, cfg.sessionTimeout),
-      maxBytesPerPartition: 1024 * 1024,
+      // Up to 4 MiB per partition per fetch: the health partition takes every record.
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
       // A fetch waits at most this long for data: bounds both latency and how long a
       // disconnect (SIGTERM) waits for the fetch in flight.
       maxWaitTimeInMs: 500,
@@ -185,14 +187,18 @@ export class DetectRole {
         this.wm.observe(p, rec.ms, now);
         const routed = front.handle(rec);
         for (const a of routed.alerts) alerts.push({ key: a.id, value: JSON.stringify(a) });
-        for (const [sp, meta] of routed.signals) signals.push({ key: m.key, value: m.value, partition: sp, headers: encodeSignalHeaders(meta) });
+        for (const [sp, meta] of routed.keyed) signals.push({ key: m.key, value: m.value, partition: sp, headers: encodeSignalHeaders(meta) });
+        if (routed.health !== null) {
+          const value = rec.e ? JSON.stringify(toHealth(rec)) : m.value;
+          signals.push({ key: m.key, value, partition: routed.health, headers: encodeSignalHeaders({ rules: [], index: false, health: true }) });
+        }
       }
       this.km.consumed.inc({ topic: batch.topic }, chunk.length);
       const topicMessages = [
         { topic: cfg.topics.signals, messages: signals },
         { topic: cfg.topics.alerts, messages: alerts },
       ].filter((t) => t.messages.length > 0);
-      if (topicMessages.length > 0) await this.producer.sendBatch({ acks: -1, topicMessages });
+      if (topicMessages.length > 0) await sendAll(this.producer, topicMessages);
       this.km.produced.inc({ topic: cfg.topics.signals }, signals.length);
       this.km.produced.inc({ topic: cfg.topics.alerts }, alerts.length);
       const last = chunk[chunk.length - 1]!.offset;
@@ -252,7 +258,7 @@ export class DetectRole {
   private async produceAlerts(alerts: Alert[]): Promise<void> {
     if (alerts.length === 0) return;
     const topic = this.o.kafka.topics.alerts;
-    await this.producer.send({ topic, acks: -1, messages: alerts.map((a) => ({ key: a.id, value: JSON.stringify(a) })) });
+    await sendAll(this.producer, [{ topic, messages: alerts.map((a) => ({ key: a.id, value: JSON.stringify(a) })) }]);
     this.km.produced.inc({ topic }, alerts.length);
   }
 

@@ -223,7 +223,8 @@ export class HealthLane {
     const out: Alert[] = [];
     for (const r of this.merger.release(nowMs)) {
       this.released++;
-      if (r.e) out.push(...this.engine.push({ event: r.e, line: r.line ?? '' }));
+      if (r.q) out.push(...this.engine.pushQuiet(r.src, r.kind, r.ms!, r.ns, r.q.ts, r.q.pos, r.line ?? ''));
+      else if (r.e) out.push(...this.engine.push({ event: r.e, line: r.line ?? '' }));
       else out.push(...this.engine.pushError({ sourceName: r.src, kind: r.kind, code: r.err ?? 'TRIP_PARSE_UNKNOWN' }));
     }
     return out;

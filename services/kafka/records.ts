@@ -1,12 +1,16 @@
 // What tripline writes to its Kafka topics (issue 7; architecture.md "Scale-out"):
 //
 //   tripline.events   key "<source>\0<host>" (one host's lines stay in order), value an
-//                     EventRecord (JSON): a parsed event with its raw line, or a parse
-//                     failure, stamped by the collector with the source's sequence number
-//                     and order time. Written by `run --role collect`.
-//   tripline.signals  the EventRecord bytes forwarded unchanged, on the partition that owns
-//                     the state they feed, with headers saying what to do with them there
-//                     (SIGNAL_HEADERS). Written and read by `run --role detect`.
+//                     EventRecord (JSON): a parsed event with its raw line, a parse
+//                     failure, or a quiet line (the raw-line prefilter, engine/prefilter.ts,
+//                     proved no keyed rule can concern it: only its time, position and
+//                     text, for H1/H2), stamped by the collector with the source's sequence
+//                     number and order time. Written by `run --role collect`.
+//   tripline.signals  EventRecords on the partition that owns the state they feed, with
+//                     headers saying what to do with them there (SIGNAL_HEADERS): the
+//                     collector's bytes unchanged for keyed rules, the compact health form
+//                     (toHealth: an event reduced to a quiet line) for the health lane.
+//                     Written and read by `run --role detect`.
 //   tripline.alerts   key alert id, value the Alert JSON. Written by detect, read by route.
 //   tripline.state    compacted; key "<signals topic>:<partition>", value a StateRecord
 //                     (gzip): a signals partition's detector state and the offset it covers.
@@ -39,8 +43,10 @@ export interface EventRecord {
   /** A parsed event and the raw line it came from ... */
   e?: SecurityEvent;
   line?: string;
-  /** ... or the error code of a line that failed to parse. */
+  /** ... or the error code of a line that failed to parse ... */
   err?: string;
+  /** ... or a quiet line (`line` holds its text): its time as printed and its position. */
+  q?: { ts: string; pos: string };
 }
 
 /** Headers of a tripline.signals message: which lanes of the owning replica take it. */
@@ -90,8 +96,21 @@ export function decodeEventRecord(value: Buffer | string | null): EventRecord {
   const r = JSON.parse(t) as EventRecord;
   if (r === null || typeof r !== 'object' || r.v !== RECORD_VERSION) throw new Error(`record version ${String((r as { v?: unknown })?.v)} is not ${RECORD_VERSION}`);
   if (typeof r.src !== 'string' || typeof r.seq !== 'number' || typeof r.ep !== 'string') throw new Error('record lacks src, ep or seq');
-  if ((r.e === undefined) === (r.err === undefined)) throw new Error('record must hold exactly one of e (event) or err (parse failure)');
+  if ((r.e !== undefined ? 1 : 0) + (r.err !== undefined ? 1 : 0) + (r.q !== undefined ? 1 : 0) !== 1) {
+    throw new Error('record must hold exactly one of e (event), err (parse failure) or q (quiet line)');
+  }
   return r;
+}
+
+/**
+ * What the health lane (H1, H2) needs of a record: a parsed event reduced to a quiet line
+ * (time, position, text), which is all H1/H2 read of it (Engine.pushQuiet), at a fraction
+ * of the bytes; failures and quiet lines as they are.
+ */
+export function toHealth(r: EventRecord): EventRecord {
+  if (!r.e) return r;
+  const { e, ...rest } = r;
+  return { ...rest, q: { ts: e.ts, pos: e.source.position } };
 }
 
 export function encodeSignalHeaders(m: SignalMeta): Record<string, string> {
@@ -151,6 +170,13 @@ export class SourceStamper {
     this.st.ms = e.tsMs;
     this.st.ns = e.tsSubNs;
     return { v: RECORD_VERSION, src: this.src, kind: this.kind, ep: this.st.ep, seq: this.st.seq++, ms: e.tsMs, ns: e.tsSubNs, e, line };
+  }
+
+  /** A line the prefilter let skip the parse: `t` its event time. */
+  quiet(t: { iso: string; ms: number; subNs: number }, position: string, line: string): EventRecord {
+    this.st.ms = t.ms;
+    this.st.ns = t.subNs;
+    return { v: RECORD_VERSION, src: this.src, kind: this.kind, ep: this.st.ep, seq: this.st.seq++, ms: t.ms, ns: t.subNs, q: { ts: t.iso, pos: position }, line };
   }
 
   failure(code: string): EventRecord {

@@ -6,8 +6,10 @@
 //     engine's one-alert-per-API-request memory (a request's stages share a partition:
 //     they come from one source and host);
 //   - says which tripline.signals partitions must see the record (Engine.stateRoutes →
-//     routing.ts): the owners of the windowed / first-seen keys it feeds, of its host's
-//     correlation indexes, and the health partition (every record, H1/H2).
+//     routing.ts): the owners of the windowed / first-seen keys it feeds and of its host's
+//     correlation indexes (the record as it is), and the health partition (every record,
+//     in its compact health form: records.ts toHealth). Quiet lines (the collector's
+//     prefilter proved no keyed rule can concern them) go to the health lane only.
 //
 // SignalStage, one per tripline.signals partition the replica owns:
 //   - keyed lane: an Engine with every rule but H1/H2, run per message with only the rules
@@ -22,8 +24,8 @@ import type { SecurityEvent } from '../../schemas/event.js';
 import type { Rule } from '../../rules/define.js';
 import { Engine, type EngineSnapshot, type SourceInfo } from '../engine/engine.js';
 import { HealthLane, healthRules, type HealthLaneJson } from './health-lane.js';
-import type { EventRecord, SignalMeta } from './records.js';
-import { signalsFor } from './routing.js';
+import { toHealth, type EventRecord, type SignalMeta } from './records.js';
+import { healthPartition, signalsFor } from './routing.js';
 
 export interface StageOptions {
   rules: readonly Rule[];
@@ -34,8 +36,10 @@ export interface StageOptions {
 
 export interface Routed {
   alerts: Alert[];
-  /** Signals partition → what its owner must do with the record. */
-  signals: Map<number, SignalMeta>;
+  /** Signals partition → the keyed work its owner must do with the record (as it is). */
+  keyed: Map<number, SignalMeta>;
+  /** The health partition, when the record feeds H1/H2 (send it toHealth(record)). */
+  health: number | null;
 }
 
 export class EventStage {
@@ -52,8 +56,8 @@ export class EventStage {
 
   handle(r: EventRecord): Routed {
     if (!r.e) {
-      // A parse failure feeds H2 only.
-      return { alerts: [], signals: signalsFor([{ rule: 'H2', scope: 'source', key: r.src }], this.signalPartitions) };
+      // A parse failure or a quiet line feeds H1/H2 only.
+      return { alerts: [], keyed: new Map(), health: healthPartition(this.signalPartitions) };
     }
     const routes = this.engine.stateRoutes(r.e);
     let local = this.matchIds;
@@ -64,7 +68,15 @@ export class EventStage {
       }
     }
     const alerts = this.engine.push({ event: r.e, line: r.line ?? '' }, { only: local });
-    return { alerts, signals: signalsFor(routes, this.signalPartitions) };
+    let health: number | null = null;
+    const keyed = signalsFor(routes, this.signalPartitions);
+    for (const [p, m] of keyed) {
+      if (!m.health) continue;
+      health = p;
+      if (m.rules.length === 0 && !m.index) keyed.delete(p);
+      else m.health = false;
+    }
+    return { alerts, keyed, health };
   }
 }
 
@@ -103,7 +115,7 @@ export class SignalStage {
 
   /** One signal: keyed rules run now; a health record waits in the merge (release()). */
   handle(r: EventRecord, meta: SignalMeta, nowMs: number): Alert[] {
-    if (meta.health) this.lane(nowMs).offer(r, nowMs);
+    if (meta.health) this.lane(nowMs).offer(toHealth(r), nowMs);
     if (!r.e || (meta.rules.length === 0 && !meta.index)) return [];
     return this.keyed.push({ event: r.e, line: r.line ?? '' }, { only: new Set(meta.rules) });
   }

@@ -56,13 +56,22 @@ export function formatIso(ms: number, subNs = 0, digits = 9): string {
   return frac ? `${base}.${frac}Z` : `${base}Z`;
 }
 
+/**
+ * issue 9 (hardening): the latest event time any parser accepts, 9999-12-31T23:59:59.999Z,
+ * the end of what RFC 3339 text can say. Epoch numbers from a line (journald µs, Loki ns,
+ * Snort alert_json seconds) can go far beyond it, and past Date's range (±8.64e15 ms)
+ * formatIso throws RangeError: a fuzzed `"__REALTIME_TIMESTAMP":"8640000000001000000"`
+ * escaped the journal parser as an exception. Such times are TIMESTAMP errors instead.
+ */
+export const MAX_EVENT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** Epoch microseconds as a decimal string (journald's __REALTIME_TIMESTAMP). */
 export function fromEpochMicros(text: string): EventTime | null {
   if (!/^\d{1,19}$/.test(text)) return null;
   const us = BigInt(text);
   const ms = Number(us / 1000n);
   const subNs = Number(us % 1000n) * 1000;
-  if (!Number.isFinite(ms)) return null;
+  if (!Number.isFinite(ms) || ms > MAX_EVENT_MS) return null; // issue 9: see MAX_EVENT_MS
   return { iso: formatIso(ms, subNs, 6), ms, subNs };
 }
 
@@ -72,6 +81,7 @@ export function fromEpochNanos(text: string): EventTime | null {
   const ns = BigInt(text);
   const ms = Number(ns / 1_000_000n);
   const subNs = Number(ns % 1_000_000n);
+  if (ms > MAX_EVENT_MS) return null; // issue 9: see MAX_EVENT_MS (22 digits reach year ~318,000)
   return { iso: formatIso(ms, subNs, 9), ms, subNs };
 }
 

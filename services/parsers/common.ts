@@ -72,10 +72,20 @@ export function parseJsonObject(line: string, ctx: ParseContext): { ok: true; va
   return { ok: true, value: value as Record<string, unknown> };
 }
 
-/** Summarizes a zod error for a ParseError message: the first few issues with their paths. */
+/**
+ * Summarizes a zod error for a ParseError message: the first few issues with their paths.
+ * issue 9: path segments are the line's own keys (attacker text: a 500 KB annotation key
+ * made a 1.5 MB message for every dead letter and log line), so each is capped at 64
+ * characters and the whole summary at 512.
+ */
 export function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
-  return issues
+  const seg = (k: PropertyKey) => {
+    const s = String(k);
+    return s.length > 64 ? `${s.slice(0, 63)}…` : s;
+  };
+  const text = issues
     .slice(0, 3)
-    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .map((i) => `${i.path.map(seg).join('.') || '(root)'}: ${i.message}`)
     .join('; ');
+  return text.length > 512 ? `${text.slice(0, 511)}…` : text;
 }

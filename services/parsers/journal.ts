@@ -43,7 +43,9 @@ function normalize(entry: Record<string, unknown>): string | null {
     if (!Array.isArray(v)) return `field ${key.slice(0, 64)} is a ${typeof v}, not a string`;
     const items: Array<string | number> = [];
     for (const item of v) {
-      if (typeof item === 'string' || typeof item === 'number') items.push(item);
+      // issue 9: JSON like 1e999 parses to Infinity, which no JournalEntry number may be
+      // (the event failed its own schema); only finite numbers are values.
+      if (typeof item === 'string' || (typeof item === 'number' && Number.isFinite(item))) items.push(item);
       else if (isBytes(item)) items.push(decode(item));
       else return `field ${key.slice(0, 64)} holds a value that is neither text nor bytes`;
     }

@@ -20,7 +20,7 @@
 import type { SecurityEvent } from '../../schemas/event.js';
 import { type SnortAlert, SnortJsonRecord } from '../../schemas/sources/snort.js';
 import { ParseErrorCode } from '../lib/errors.js';
-import { type EventTime, type YearCarry, fromEpoch, resolveYear } from '../lib/time.js';
+import { type EventTime, type YearCarry, MAX_EVENT_MS, fromEpoch, resolveYear } from '../lib/time.js';
 import { baseEvent, describeIssues, fail, lineId, parseJsonObject, precheck } from './common.js';
 import { type SnortBody, hasPorts, parseSnortBody, snortFacts } from './programs/snort.js';
 import type { ParseContext, ParseResult, Parser } from './types.js';
@@ -80,7 +80,9 @@ function splitAp(ap: string | undefined): { ip: string; port: number } | null {
   const c = ap.lastIndexOf(':');
   if (c < 0) return null;
   const port = Number(ap.slice(c + 1));
-  return Number.isInteger(port) ? { ip: ap.slice(0, c), port } : null;
+  // issue 9: a port outside 0-65535 (fuzzed `"src_ap":"1.2.3.4:655365"`) made an event
+  // that fails its own schema (SnortAlert port ≤ 65535); it is no port, like a non-number.
+  return Number.isInteger(port) && port >= 0 && port <= 65535 ? { ip: ap.slice(0, c), port } : null;
 }
 
 function jsonEndpoint(addr: string | undefined, port: number | undefined, ap: string | undefined, ports: boolean): SnortAlert['src'] {
@@ -109,10 +111,12 @@ function parseJson(line: string, ctx: ParseContext): ParseResult {
 
   const tsm = r.timestamp !== undefined ? TS.exec(r.timestamp) : null;
   let time: EventTime | null = null;
-  if (r.seconds !== undefined) {
+  // issue 9: `seconds` beyond year 9999 made fromEpoch throw RangeError (an exception
+  // escaping the parser); it is a TIMESTAMP error like any other unusable time.
+  if (r.seconds !== undefined && r.seconds * 1000 <= MAX_EVENT_MS) {
     const frac = tsm?.[7];
     time = fromEpoch(r.seconds * 1000, frac ? Number(frac.padEnd(9, '0')) : 0, frac?.length ?? 0);
-  } else if (tsm) {
+  } else if (tsm && r.seconds === undefined) {
     time = readTimestamp(tsm, ctx);
   }
   if (!time) return fail(ctx, ParseErrorCode.TIMESTAMP, 'alert_json record has no usable seconds or timestamp', line);

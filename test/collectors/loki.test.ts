@@ -93,6 +93,19 @@ describe('LokiCollector', () => {
     expect(lokiPosition({ ts: '17', seen: ['0123456789abcdef', 'nope', 5] })).toEqual({ ts: '17', seen: ['0123456789abcdef'] });
   });
 
+  it('a query Loki refuses: not ready, the reason in status(), and stop() does not wait for the retry', async () => {
+    fake = await new FakeLoki().start();
+    fake.failures.push({ status: 400, body: 'parse error : syntax error: unexpected IDENTIFIER' });
+    const c = collector();
+    await c.start(undefined, new Sink().onBatch);
+    expect(c.status().opened).toBe(false);
+    expect(c.status().detail).toMatch(/failed.*HTTP 400: parse error/);
+    const t0 = Date.now();
+    await c.stop();
+    running.splice(running.indexOf(c), 1);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
   it('reports an unreachable Loki in status() and keeps retrying until it is back', async () => {
     fake = await new FakeLoki().start();
     const url = fake.url;

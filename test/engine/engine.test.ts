@@ -31,7 +31,7 @@ const MANY: ThresholdRule = defineRule({
   runbook: 'many', tags: [], description: 'test',
   threshold: () => 29, window: () => 60_000,
   select: (e) => ({ key: 'k', dedupe: e.id }),
-  describe: (agg) => ({ summary: `${agg.count}, ${agg.events.length} events` }),
+  describe: (agg) => ({ summary: `${agg.count}, ${agg.entries.length} events` }),
 });
 
 const SEEN: FirstSeenRule = defineRule({

@@ -29,6 +29,12 @@ export interface FakeLokiOptions {
   maxLimit?: number;
   /** Order of entries sharing one ts: 'insertion' (default) or 'shuffle' (differs per query). */
   tieOrder?: 'insertion' | 'shuffle';
+  /**
+   * Loki 3's label forms: every entry gets structured metadata detected_level="unknown";
+   * query_range with categorize-labels answers it as a third value element, the tail
+   * sends live entries with the bare stream labels and its backfill with them merged.
+   */
+  loki3Labels?: boolean;
 }
 
 export class FakeLoki {
@@ -139,8 +145,9 @@ export class FakeLoki {
       const end = u.searchParams.get('end')!;
       this.queries.push({ start, end, limit });
       const page = this.select(u.searchParams.get('query')!, BigInt(start), BigInt(end)).slice(0, limit);
+      const categorized = req.headers['x-loki-response-encoding-flags'] === 'categorize-labels';
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result: toStreams(page) } }));
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result: toStreams(page, this.o.loki3Labels ? (categorized ? 'categorized' : 'merged') : 'plain') } }));
     } else {
       res.writeHead(404).end('not found');
     }
@@ -171,7 +178,7 @@ export class FakeLoki {
     const start = BigInt(u.searchParams.get('start') ?? '0');
     const limit = Number(u.searchParams.get('limit') ?? 100);
     const back = this.select(query, start, 1n << 80n).slice(-limit);
-    if (back.length > 0) send(socket, JSON.stringify({ streams: toStreams(back) }));
+    if (back.length > 0) send(socket, JSON.stringify({ streams: toStreams(back, this.o.loki3Labels ? 'merged' : 'plain') }));
   }
 }
 
@@ -190,13 +197,17 @@ function parseSelector(q: string): Record<string, string> {
   return out;
 }
 
-function toStreams(entries: FakeEntry[]): Array<{ stream: Record<string, string>; values: Array<[string, string]> }> {
-  const by = new Map<string, { stream: Record<string, string>; values: Array<[string, string]> }>();
+type Value = [string, string] | [string, string, { structuredMetadata: Record<string, string> }];
+
+/** Groups entries into streams; `form` says how structured metadata (detected_level) shows. */
+function toStreams(entries: FakeEntry[], form: 'plain' | 'categorized' | 'merged' = 'plain'): Array<{ stream: Record<string, string>; values: Value[] }> {
+  const by = new Map<string, { stream: Record<string, string>; values: Value[] }>();
   for (const e of entries) {
-    const k = JSON.stringify(Object.entries(e.labels).sort());
+    const stream = form === 'merged' ? { ...e.labels, detected_level: 'unknown' } : e.labels;
+    const k = JSON.stringify(Object.entries(stream).sort());
     let s = by.get(k);
-    if (!s) by.set(k, (s = { stream: e.labels, values: [] }));
-    s.values.push([String(e.ts), e.line]);
+    if (!s) by.set(k, (s = { stream, values: [] }));
+    s.values.push(form === 'categorized' ? [String(e.ts), e.line, { structuredMetadata: { detected_level: 'unknown' } }] : [String(e.ts), e.line]);
   }
   return [...by.values()];
 }

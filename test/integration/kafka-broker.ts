@@ -14,10 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../services/lib/package-root.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// From the sources (vitest) or compiled into dist/ (bench/kafka-path.ts imports this).
+const ROOT = packageRoot() ?? process.cwd();
 
 /** The pinned versions (scripts/kafka/fetch.sh PINNED; README "Supported Kafka versions"). */
 export const KAFKA_VERSIONS = ['3.9.2', '4.3.1'] as const;
@@ -26,6 +27,8 @@ export interface KafkaBroker {
   version: string;
   brokers: string[];
   dir: string;
+  /** The broker JVM's process id. */
+  pid: number | undefined;
   /** The broker's own log (server.log), for diagnosing a failed test. */
   logTail(lines?: number): string;
   stop(): Promise<void>;
@@ -190,5 +193,5 @@ export async function startKafka(version: string, opts: { partitions?: number } 
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { version, brokers: [`127.0.0.1:${port}`], dir, logTail, stop };
+  return { version, brokers: [`127.0.0.1:${port}`], dir, pid: child.pid, logTail, stop };
 }

@@ -7,6 +7,7 @@
 //    test asserts correctness); a SIGTERM restart resumes without gaps or repeats (lines
 //    read across both runs = lines pushed), a SIGKILL restart delivers each alert once.
 // 3. The alerts the Loki sink pushed can be queried back from Loki.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
@@ -15,10 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InputKind } from '../../schemas/event.js';
 import { parsers } from '../../services/parsers/index.js';
 import { LokiClient, type PushStream } from '../../services/loki/client.js';
-import { jsonlIds, runCli, startCli, waitFor, type Proc } from '../helpers/cli-process.js';
+import { jsonlIds, ROOT, runCli, startCli, waitFor, type Proc } from '../helpers/cli-process.js';
 import { syslogTime } from '../helpers/gen-auth-log.js';
 import { generateLokiCorpus } from './loki-corpus.js';
-import { startLoki, type LokiServer } from './loki-server.js';
+import { lokiBinaryPath, startLoki, type LokiServer } from './loki-server.js';
 
 let loki: LokiServer;
 let client: LokiClient;
@@ -53,6 +54,13 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
+describe('deploy/loki/loki.yaml (docker-compose.yml)', () => {
+  it('is a config the pinned Loki accepts (loki -verify-config)', () => {
+    const out = execFileSync(lokiBinaryPath(), [`-config.file=${join(ROOT, 'deploy/loki/loki.yaml')}`, '-verify-config'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out).not.toMatch(/failed/);
+  });
+});
+
 describe('Loki as a replay source (real Loki)', () => {
   it('100,000 lines of four sources with colliding timestamps: replay --loki gives exactly the alerts of replay --input', async () => {
     const corpus = generateLokiCorpus();
@@ -71,6 +79,19 @@ describe('Loki as a replay source (real Loki)', () => {
       }
     }
     console.log(`pushed 100,000 lines in ${Date.now() - t0} ms`);
+
+    // The flood second (2,602 sshd lines on one timestamp) is more than a page: the
+    // pager must raise its limit against the real Loki (capped at 5000) and get them all.
+    const limits: number[] = [];
+    const paged = new LokiClient({ url: loki.url });
+    const page = paged.queryPage.bind(paged);
+    paged.queryPage = (req) => (limits.push(req.limit), page(req));
+    const floodStart = (BigInt(Date.UTC(2026, 5, 10, 1, 12, 1)) * 1_000_000n).toString();
+    let flood = 0;
+    for await (const p of paged.queryRange({ query: '{job="sshd-pve"}', start: floodStart, end: (BigInt(floodStart) + 1_000_000_000n).toString(), pageLimit: 2000 })) flood += p.length;
+    await paged.close();
+    expect(flood).toBe(2602);
+    expect(limits).toEqual([2000, 4000]);
 
     const common = ['replay', '--year', '2026', '--format', 'jsonl'];
     const t1 = Date.now();

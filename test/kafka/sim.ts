@@ -8,8 +8,14 @@ import type { Alert } from '../../schemas/alert.js';
 import type { Config } from '../../schemas/config.js';
 import type { InputKind } from '../../schemas/event.js';
 import { rules } from '../../rules/index.js';
-import { openInput, readInput } from '../../services/collectors/file-input.js';
-import { eventKey, SourceStamper, type EventRecord, type SignalMeta } from '../../services/kafka/records.js';
+import { readFileSync } from 'node:fs';
+import { LineSplitter } from '../../services/collectors/line-splitter.js';
+import { FRAMERS, type InputRecord } from '../../services/collectors/record-framer.js';
+import { compilePrefilter } from '../../services/engine/prefilter.js';
+import { parsers } from '../../services/parsers/index.js';
+import type { ParseContext } from '../../services/parsers/types.js';
+import { stampRecord } from '../../services/kafka/collect-role.js';
+import { eventKey, SourceStamper, toHealth, type EventRecord, type SignalMeta } from '../../services/kafka/records.js';
 import { partitionFor } from '../../services/kafka/routing.js';
 import { EventStage, SignalStage, type SignalStageJson } from '../../services/kafka/stages.js';
 import type { SourceInfo } from '../../services/engine/engine.js';
@@ -21,16 +27,25 @@ export interface SimSource {
   path: string;
 }
 
-/** Every record of each source, stamped as the collector stamps them (file order). */
-export async function stampSources(sources: readonly SimSource[], year: number): Promise<EventRecord[][]> {
+/** Every record of each source, stamped as the collector stamps them (file order, prefilter on). */
+export async function stampSources(sources: readonly SimSource[], year: number, config: Config): Promise<EventRecord[][]> {
   const out: EventRecord[][] = [];
   for (const s of sources) {
     const st = new SourceStamper(s.name, s.kind, { ep: '0000000001-a', seq: 0, ms: null, ns: 0 });
+    const ctx: ParseContext = { kind: s.kind, sourceName: s.name, position: '', year, carry: {} };
+    const prefilter = compilePrefilter(rules, config, s.kind);
     const recs: EventRecord[] = [];
-    const spec = { kind: s.kind, path: s.path, name: s.name };
-    for await (const batch of readInput(spec, await openInput(spec), { year })) {
-      for (const r of batch) recs.push(r.result.ok ? st.event(r.result.event, r.record.text) : st.failure(r.result.error.code));
-    }
+    const take = (r: InputRecord) => {
+      ctx.position = r.position;
+      ctx.invalidUtf8 = r.invalidUtf8;
+      ctx.truncated = r.truncated;
+      recs.push(stampRecord(st, r.text, ctx, parsers[s.kind], prefilter).rec);
+    };
+    const splitter = new LineSplitter();
+    const framer = FRAMERS[s.kind]();
+    for (const l of splitter.push(readFileSync(s.path))) for (const r of framer.push(l)) take(r);
+    for (const l of splitter.end()) for (const r of framer.push(l)) take(r);
+    for (const r of framer.end()) take(r);
     out.push(recs);
   }
   return out;
@@ -108,7 +123,8 @@ export function simulate(bySource: readonly EventRecord[][], o: SimOptions): Sim
     for (const r of events[i]!.slice(f.pos, f.pos + n)) {
       const routed = f.stage.handle(r);
       alerts.push(...routed.alerts);
-      for (const [p, meta] of routed.signals) signals[p]!.push({ rec: r, meta });
+      for (const [p, meta] of routed.keyed) signals[p]!.push({ rec: r, meta });
+      if (routed.health !== null) signals[routed.health]!.push({ rec: toHealth(r), meta: { rules: [], index: false, health: true } });
     }
     f.pos = Math.min(events[i]!.length, f.pos + n);
     deliver(alerts);

@@ -15,8 +15,8 @@ afterEach(async () => {
   await fake?.stop();
 });
 
-async function setup(): Promise<void> {
-  fake = await new FakeLoki({ tieOrder: 'shuffle' }).start();
+async function setup(o: { loki3Labels?: boolean } = {}): Promise<void> {
+  fake = await new FakeLoki({ tieOrder: 'shuffle', ...o }).start();
   client = new LokiClient({ url: fake.url, retries: 2, sleep: async () => undefined });
 }
 
@@ -149,6 +149,26 @@ describe('tail', () => {
     expect([...lines].sort()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'c1']);
     expect(run.statuses.filter((s) => s === 'disconnected').length).toBeGreaterThanOrEqual(1);
     expect(fake.requests.filter((r) => r.method === 'WS').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('Loki 3 label forms: a position saved from live entries (bare labels) dedups the backfill (merged) and the catch-up (categorized)', async () => {
+    await setup({ loki3Labels: true });
+    const first = follow({ from: { ts: String(ns(NOW - 1000)), seen: [] } });
+    await new Promise((r) => setTimeout(r, 100));
+    const t = ns(NOW);
+    fake.add({ job: 'x' }, Array.from({ length: 10 }, (_, i): [bigint, string] => [t, `same-ns-${i}`]));
+    await first.until(10);
+    await first.stop();
+    expect(first.batches.every((b) => b.phase === 'live')).toBe(true);
+    // Restart from that position: Loki's backfill sends the ten again (merged labels),
+    // the catch-up returns them again (categorized): neither may repeat them.
+    const second = follow({ from: first.position() });
+    await new Promise((r) => setTimeout(r, 300));
+    fake.add({ job: 'x' }, [[t + 1n, 'next']]);
+    await second.until(1);
+    await new Promise((r) => setTimeout(r, 100));
+    await second.stop();
+    expect(second.lines()).toEqual(['next']);
   });
 
   it('reports dropped_entries and re-reads them with query_range', async () => {

@@ -97,7 +97,7 @@ export const replayCommand: Command = {
       try {
         client = new LokiClient({ url, tenant: config.loki?.tenant, auth: config.loki?.auth, timeoutMs: config.loki?.timeout, retries: config.loki?.retries });
       } catch (e) {
-        throw new UsageError(`--loki ${JSON.stringify(url)}: ${(e as Error).message}`);
+        throw new UsageError(`--loki ${JSON.stringify(url.replace(/\/\/[^/@]*@/, '//***@'))}: ${(e as Error).message}`);
       }
       for (const q of queries) sources.push(new LokiReplaySource(q, { client, fromMs, toMs: toMs!, readOpts }));
     }

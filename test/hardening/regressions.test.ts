@@ -1,0 +1,94 @@
+// Issue 9: one regression test per bug the hardening suite found, on the exact input
+// that found it (shrunk by fast-check or built by hand), so each stays fixed even if
+// the fuzzers' generators change.
+import { describe, expect, it } from 'vitest';
+import { SecurityEvent, type InputKind } from '../../schemas/event.js';
+import { parsers } from '../../services/parsers/index.js';
+import { fromEpochMicros, fromEpochNanos } from '../../services/lib/time.js';
+import type { ParseContext } from '../../services/parsers/types.js';
+
+const ctx = (kind: InputKind): ParseContext => ({ kind, sourceName: 'regression', position: 'line 1', year: 2026, carry: {} });
+
+function parseValid(kind: InputKind, line: string) {
+  const r = parsers[kind](line, ctx(kind));
+  if (r.ok) expect(SecurityEvent.safeParse(r.event).success).toBe(true);
+  return r;
+}
+
+describe('parser bugs found by the fuzzers', () => {
+  it('snort alert_json: `seconds` beyond year 9999 is a TIMESTAMP error, not a RangeError', () => {
+    const line = '{ "seconds" : 655361781049601, "timestamp" : "06/10-00:00:01.061909", "rule" : "1:50626:1", "msg" : "x", "priority" : 1, "proto" : "TCP", "src_ap" : "1.2.3.4:5", "dst_ap" : "10.0.0.5:445" }';
+    const r = parseValid('snort', line);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.code).toBe('TRIP_PARSE_TIMESTAMP');
+    // In range it still parses, seconds winning over the local timestamp.
+    const ok = parseValid('snort', line.replace('655361781049601', '1781049601'));
+    expect(ok.ok && ok.event.ts).toBe('2026-06-10T00:00:01.061909Z');
+  });
+
+  it('journal: __REALTIME_TIMESTAMP beyond the Date range is a TIMESTAMP error, not a RangeError', () => {
+    const r = parseValid('journal', '{"__REALTIME_TIMESTAMP":"8640000000001000000"}');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.code).toBe('TRIP_PARSE_TIMESTAMP');
+    expect(fromEpochMicros('9999999999999999999')).toBeNull();
+    expect(fromEpochNanos('9999999999999999999999')).toBeNull(); // Loki entries share the helper
+    expect(fromEpochMicros('1781049601000000')?.iso).toBe('2026-06-10T00:00:01Z');
+  });
+
+  it('journal: a repeated field holding 1e999 (Infinity) is a SHAPE error, not an invalid event', () => {
+    const r = parseValid('journal', '{"__REALTIME_TIMESTAMP":"1781049601000000","_TRANSPORT":"kernel","MESSAGE":[1e3095,110,117]}');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.code).toBe('TRIP_PARSE_SHAPE');
+  });
+
+  it('snort alert_json: an `_ap` port above 65535 (or negative) is no port, and the event stays valid', () => {
+    for (const ap of ['1.2.3.4:655365', '1.2.3.4:999999999995', '1.2.3.4:-5']) {
+      const r = parseValid('snort', `{ "seconds" : 1781049601, "rule" : "1:50626:1", "msg" : "x", "proto" : "TCP", "src_ap" : "${ap}", "dst_ap" : "10.0.0.5:445" }`);
+      expect(r.ok, ap).toBe(true);
+      if (r.ok) expect(r.event.ids?.src.port ?? null).toBeNull();
+    }
+  });
+
+  it('a SHAPE error message stays short when the offending key is huge (attacker text)', () => {
+    const key = ' from '.repeat(100_000);
+    for (const [kind, line] of [
+      ['k8s-audit', `{"auditID":" from ","annotations":{${JSON.stringify(key)}:1}}`],
+      ['vault-audit', `{"time":"2026-06-10T00:00:01Z","type":"request","auth":{"metadata":1,"policies":{${JSON.stringify(key)}:1}}}`],
+      ['swarm', `{"ts":"2026-06-10T00:00:01Z","component":"gateway","event":"drone.register",${JSON.stringify(key)}:1,"cores":{${JSON.stringify(key)}:1}}`],
+    ] as const) {
+      const r = parsers[kind](line, ctx(kind));
+      expect(r.ok, kind).toBe(false);
+      if (!r.ok) expect(r.error.message.length, kind).toBeLessThanOrEqual(600);
+    }
+  });
+});
+
+describe('config loader bugs found by the fuzzers', () => {
+  it('a YAML syntax error quoting a 3 KB token is capped (the line and column still point at it)', async () => {
+    const { parseConfigText } = await import('../../services/config/load.js');
+    const r = parseConfigText(` from \n: ${'[2001:db8::5]:443'.repeat(200)}`, 'c.yaml', {});
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      for (const p of r.problems) expect(p.message.length).toBeLessThanOrEqual(240);
+      expect(r.problems.some((p) => p.line === 2 && /Unexpected scalar token/.test(p.message))).toBe(true);
+    }
+  });
+
+  it('an alias with a 3 KB name is reported capped', async () => {
+    const { parseConfigText } = await import('../../services/config/load.js');
+    const r = parseConfigText(`*${'<!subteam^S1>'.repeat(200)}`, 'c.yaml', {});
+    expect(r.ok).toBe(false);
+    if (!r.ok) for (const p of r.problems) expect(p.message.length).toBeLessThanOrEqual(240);
+  });
+
+  it('an unset ${VARIABLE} with a 3 KB name is reported with the name capped', async () => {
+    const { parseConfigText } = await import('../../services/config/load.js');
+    const r = parseConfigText(`sinks:\n  slack:\n    webhookUrl: \${${'publickey'.repeat(300)}}\n`, 'c.yaml', {});
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.problems).toHaveLength(1);
+      expect(r.problems[0]!.message).toMatch(/^environment variable publickey.*… is not set/);
+      expect(r.problems[0]!.message.length).toBeLessThanOrEqual(240);
+    }
+  });
+});
