@@ -11,5 +11,7 @@ export default defineConfig({
     hookTimeout: 600_000,
     pool: 'forks',
     maxWorkers: 2,
+    // The flood test measures heap after a forced GC.
+    execArgv: ['--expose-gc'],
   },
 });

@@ -26,7 +26,7 @@ import type { InputKind } from '../schemas/event.js';
 import { LineSplitter } from '../services/collectors/line-splitter.js';
 import { FRAMERS } from '../services/collectors/record-framer.js';
 import { packageRoot } from '../services/lib/package-root.js';
-import { KAFKA_VERSIONS, startKafka, type KafkaBroker } from '../test/integration/kafka-broker.js';
+import { PINNED_KAFKA_VERSIONS, startKafka, type KafkaBroker } from '../test/integration/kafka-broker.js';
 
 export interface KafkaPathBenchOptions {
   /** Bootstrap brokers; absent: start a throwaway broker of `version`. */
@@ -108,7 +108,7 @@ export async function measureKafkaPath(o: KafkaPathBenchOptions): Promise<KafkaP
   const timeoutMs = o.timeoutMs ?? 30 * 60_000;
 
   let broker: KafkaBroker | undefined;
-  const brokers = o.brokers ?? (broker = await startKafka(o.version ?? KAFKA_VERSIONS[0])).brokers;
+  const brokers = o.brokers ?? (broker = await startKafka(o.version ?? PINNED_KAFKA_VERSIONS[0])).brokers;
   const dir = mkdtempSync(join(tmpdir(), 'tripline-kafka-bench-'));
   const name = `tripline-bench-${randomBytes(4).toString('hex')}`;
   const topics = { events: `${name}.events`, signals: `${name}.signals`, alerts: `${name}.alerts`, state: `${name}.state` };

@@ -58,8 +58,8 @@ export const KafkaConfig = z
       .min(1)
       .optional()
       .describe('replication factor of topics tripline creates; absent: the broker default (default.replication.factor)'),
-    sasl: KafkaSasl.optional(),
-    tls: KafkaTls.optional(),
+    sasl: KafkaSasl.optional().describe('SASL authentication: {mechanism: plain|scram-sha-256|scram-sha-512, username, password}'),
+    tls: KafkaTls.optional().describe('TLS to the brokers: true (system CAs) or {ca, cert, key, rejectUnauthorized}'),
     idleTimeout: Duration.prefault('30s').describe(
       'a source (partition) silent this long (wall time) stops holding back the event-time watermark of the health rules (H1, H2)',
     ),

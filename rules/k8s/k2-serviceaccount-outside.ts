@@ -10,7 +10,7 @@
 // (nothing to judge). An entry that is not an address is outside every set (fail closed).
 // Stages: the rule fires on every stage of a request with the same key; counting the
 // request once is the engine's job (it anchors k8s alert ids on auditID, given in details).
-import { defineRule, type Finding, type RuleContext, type MatchRule } from '../define.js';
+import { defineRule, type Finding, type RawInterest, type RuleContext, type MatchRule } from '../define.js';
 import type { SecurityEvent } from '../../schemas/event.js';
 
 const SETS = ['trusted', 'devvm'] as const;
@@ -27,6 +27,9 @@ export function someAddressOutside(addrs: readonly string[], ctx: RuleContext): 
   for (const a of addrs) if (!ctx.inNetworks(a, SETS)) return true;
   return false;
 }
+
+/** The one interest object K2 and K9 share (the prefilter asks a shared interest once per line). */
+export const OUTSIDE_INTEREST: RawInterest = { 'k8s-audit': (v, ctx) => someAddressOutside(v.addrs, ctx) };
 
 /** The k8s request facts every K rule puts in details. */
 export function k8sDetails(e: SecurityEvent): Record<string, string | number | null> {
@@ -60,7 +63,7 @@ export const K2: MatchRule = defineRule({
   tags: ['T1078.004', 'T1528'],
   description: 'A ServiceAccount made an API request with some address of sourceIPs outside networks.trusted + networks.devvm',
   params: (config) => ({ networks: { trusted: config.networks.trusted, devvm: config.networks.devvm } }),
-  interest: { 'k8s-audit': (v, ctx) => someAddressOutside(v.addrs, ctx) },
+  interest: OUTSIDE_INTEREST,
   match(e, ctx) {
     const user = e.actor.name;
     if (!e.k8s || !user || !user.startsWith('system:serviceaccount:')) return null;

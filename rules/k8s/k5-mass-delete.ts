@@ -11,11 +11,25 @@
 // A deletecollection counts as one request (the audit log does not say how many objects
 // it removed); it is listed as `resource:namespace/*`.
 // Must not fire: excluded deleters, other verbs or resources, the same request's stages.
-import { defineRule, type ThresholdRule } from '../define.js';
+import { defineRule, type RuleContext, type ThresholdRule } from '../define.js';
 
 const VERBS = new Set(['delete', 'deletecollection']);
 const RESOURCES = new Set(['pods', 'secrets', 'configmaps']);
 const LISTED = 8;
+
+/** Whether a request counts: a successful (or not yet answered) delete of a core pod/secret/configmap by a user not excluded. */
+function counted(
+  verb: string,
+  resource: string | null | undefined,
+  apiGroup: string | null | undefined,
+  subresource: string | null | undefined,
+  failed: boolean,
+  user: string | null,
+  ctx: RuleContext,
+): boolean {
+  if (!VERBS.has(verb) || !resource || !RESOURCES.has(resource) || apiGroup || subresource || failed) return false;
+  return !ctx.matches(ctx.config.k8s.massDelete.exclude, user);
+}
 
 export const K5: ThresholdRule = defineRule({
   kind: 'threshold',
@@ -32,15 +46,14 @@ export const K5: ThresholdRule = defineRule({
     windowMs: config.k8s.massDelete.window,
     exclude: config.k8s.massDelete.exclude,
   }),
-  interest: { 'k8s-audit': (v) => VERBS.has(v.verb) && v.resource !== null && RESOURCES.has(v.resource) },
+  // Exactly select()'s conditions, on the same request facts (code ≥ 400 is a failed outcome).
+  interest: { 'k8s-audit': (v, ctx) => counted(v.verb, v.resource, v.apiGroup, v.subresource, v.code !== null && v.code >= 400, v.username, ctx) },
   threshold: (config) => config.k8s.massDelete.threshold,
   window: (config) => config.k8s.massDelete.window,
   select(e, ctx) {
     const k = e.k8s;
     const t = e.target;
-    if (!k || !VERBS.has(k.verb) || !t.resource || !RESOURCES.has(t.resource) || t.apiGroup || t.subresource) return null;
-    if (e.outcome === 'failure') return null;
-    if (ctx.matches(ctx.config.k8s.massDelete.exclude, e.actor.name)) return null;
+    if (!k || !counted(k.verb, t.resource, t.apiGroup, t.subresource, e.outcome === 'failure', e.actor.name, ctx)) return null;
     const name = k.verb === 'deletecollection' ? '*' : (t.name ?? '*');
     return {
       key: e.actor.name ?? '(no username)',

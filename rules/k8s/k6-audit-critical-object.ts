@@ -6,10 +6,26 @@
 // any subresource; denied attempts fire too (code in details). Key = the object.
 // Must not fire: reads (get/list/watch), create, other objects.
 // Stages: fires on every stage with the same key; the engine counts the request once.
-import { defineRule, type MatchRule } from '../define.js';
+import { defineRule, type MatchRule, type RuleContext } from '../define.js';
 import { k8sDetails } from './k2-serviceaccount-outside.js';
 
 const VERBS = new Set(['update', 'patch', 'delete']);
+
+/** The listed object this request changes (`resource:namespace/name`), or null. */
+export function criticalObject(verb: string, resource: string | null | undefined, namespace: string | null | undefined, name: string | null | undefined, ctx: RuleContext): string | null {
+  if (!resource) return null;
+  const list = ctx.config.k8s.auditCriticalObjects;
+  const scope = namespace ? `${resource}:${namespace}/` : `${resource}:`;
+  if (VERBS.has(verb) && name) {
+    const candidate = `${scope}${name}`;
+    return ctx.matches(list, candidate) ? candidate : null;
+  }
+  if (verb === 'deletecollection' && namespace) {
+    // No name: every listed object in this resource+namespace is deleted with the rest.
+    return list.find((o) => o.startsWith(scope) && !o.slice(scope.length).includes('/')) ?? null;
+  }
+  return null;
+}
 
 export const K6: MatchRule = defineRule({
   kind: 'match',
@@ -22,30 +38,13 @@ export const K6: MatchRule = defineRule({
   tags: ['T1562.008'],
   description: 'update/patch/delete of an object in k8s.auditCriticalObjects (default configmap kube-system/kubeadm-config)',
   params: (config) => ({ auditCriticalObjects: config.k8s.auditCriticalObjects }),
-  // Any write of a resource that has a listed object. Entries are `resource:...` (globs
-  // allowed): an entry with a `*` before its first colon, or no colon, or a resource name
-  // that itself holds a colon, could match anything, so they make every write interesting.
-  interest: {
-    'k8s-audit': (v, ctx) =>
-      v.resource !== null &&
-      (VERBS.has(v.verb) || v.verb === 'deletecollection') &&
-      (v.resource.includes(':') ||
-        ctx.config.k8s.auditCriticalObjects.some((o) => !o.includes(':') || o.slice(0, o.indexOf(':')).includes('*') || o.startsWith(`${v.resource}:`))),
-  },
+  // The prefilter asks exactly what match() asks, from the same request facts.
+  interest: { 'k8s-audit': (v, ctx) => criticalObject(v.verb, v.resource, v.namespace, v.name, ctx) !== null },
   match(e, ctx) {
     const k = e.k8s;
     const t = e.target;
-    if (!k || !t.resource) return null;
-    const list = ctx.config.k8s.auditCriticalObjects;
-    const scope = t.namespace ? `${t.resource}:${t.namespace}/` : `${t.resource}:`;
-    let object: string | null = null;
-    if (VERBS.has(k.verb) && t.name) {
-      const candidate = `${scope}${t.name}`;
-      if (ctx.matches(list, candidate)) object = candidate;
-    } else if (k.verb === 'deletecollection' && t.namespace) {
-      // No name: every listed object in this resource+namespace is deleted with the rest.
-      object = list.find((o) => o.startsWith(scope) && !o.slice(scope.length).includes('/')) ?? null;
-    }
+    if (!k) return null;
+    const object = criticalObject(k.verb, t.resource, t.namespace, t.name, ctx);
     if (object === null) return null;
     const user = e.actor.name ?? '(no username)';
     const from = e.client.addrs.length > 0 ? e.client.addrs.join(', ') : 'an unknown address';

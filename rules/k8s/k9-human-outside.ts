@@ -8,7 +8,7 @@
 // Stages: fires on every stage with the same key; the engine counts the request once
 // (by auditID, given in details), as for K2.
 import { defineRule, type Finding, type MatchRule } from '../define.js';
-import { k8sDetails, k8sObject, outsideAddresses, someAddressOutside } from './k2-serviceaccount-outside.js';
+import { k8sDetails, k8sObject, OUTSIDE_INTEREST, outsideAddresses } from './k2-serviceaccount-outside.js';
 
 const SETS = ['trusted', 'devvm'] as const;
 
@@ -26,7 +26,7 @@ export const K9: MatchRule = defineRule({
     humans: config.identities.humans,
     networks: { trusted: config.networks.trusted, devvm: config.networks.devvm },
   }),
-  interest: { 'k8s-audit': (v, ctx) => someAddressOutside(v.addrs, ctx) },
+  interest: OUTSIDE_INTEREST,
   match(e, ctx) {
     const user = e.actor.name;
     if (!e.k8s || !user || !ctx.isHuman(e)) return null;

@@ -77,7 +77,9 @@ export function compilePrefilter(rules: readonly Rule[], config: Config, kind: I
   const interests: Array<(v: K8sRequestView, ctx: RuleContext) => boolean> = [];
   for (const r of rules) {
     if (!isEnabled(r, config) || r.kind === 'absence' || r.kind === 'error-rate') continue;
-    if (r.sources.includes(kind) || r.apps.some((a) => apps.includes(a))) interests.push(r.interest!['k8s-audit']!);
+    if (!r.sources.includes(kind) && !r.apps.some((a) => apps.includes(a))) continue;
+    const f = r.interest!['k8s-audit']!;
+    if (!interests.includes(f)) interests.push(f); // rules sharing one interest (K2, K9) are asked once
   }
   const times = new TimeCache();
   return (line, pctx) => {

@@ -1,6 +1,8 @@
 // `tripline run --role route` (issue 7): consumes tripline.alerts (group <g>.route) into
-// the durable outbox of --state-dir and delivers from there, exactly as the embedded
-// runner does (services/router: dedup by alert id, retries, delivered-id log).
+// the durable outbox of --state-dir and delivers from there with the embedded runner's
+// routing stack (services/router/stack.ts: routing, silences, digest, retries, the
+// delivered-id log). The digest's per-source line counts stay empty here: lines are
+// counted where they are read (the collectors), not in this process.
 //
 // Idempotent by alert id across detector replicas: alerts are keyed by id, so every copy
 // of one id (a re-read after a replica died, a stage logged twice) lands on the same
@@ -14,7 +16,7 @@ import type { KafkaConfig } from '../../schemas/kafka.js';
 import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { Alert } from '../../schemas/alert.js';
 import { StateStore } from '../state/store.js';
-import { Deliverer } from '../router/deliverer.js';
+import { RoutingStack } from '../router/stack.js';
 import type { Sink } from '../sinks/types.js';
 import { Metrics } from '../lib/metrics.js';
 import type { Log } from '../lib/log.js';
@@ -39,7 +41,7 @@ export class RouteRole {
   readonly metrics = new Metrics(true);
   private readonly km = new KafkaMetrics(this.metrics);
   private store!: StateStore;
-  private deliverer!: Deliverer;
+  private deliverer!: RoutingStack;
   private admin: Admin | undefined;
   private consumer: Consumer | undefined;
   private http: { close(): Promise<void>; port: number } | undefined;
@@ -57,8 +59,20 @@ export class RouteRole {
     this.store = new StateStore({ stateDir: this.o.stateDir, now: this.o.now });
     const report = this.store.open();
     if (report.recovered) log.warn({ code: 'TRIP_STATE_RECOVERED', reason: report.reason, movedTo: report.movedTo }, 'state was damaged: moved aside, starting fresh');
-    // The same delivery as the embedded runner (services/cli/run/runtime.ts).
-    this.deliverer = new Deliverer({ store: this.store, sinks: this.o.sinks, metrics: this.metrics, log, now: this.o.now, setTimer: this.o.setTimer });
+    // The same routing and delivery as the embedded runner (services/cli/run/runtime.ts).
+    this.deliverer = new RoutingStack({
+      store: this.store,
+      sinks: this.o.sinks,
+      config: () => this.o.config,
+      sources: (this.o.config.sources ?? []).map((s) => ({ name: s.name, kind: s.kind })),
+      stateDir: this.o.stateDir,
+      stateExisted: !report.created,
+      newestEvent: () => new Map(),
+      metrics: this.metrics,
+      log,
+      now: this.o.now,
+      setTimer: this.o.setTimer,
+    });
     await this.deliverer.start();
 
     const kafka = makeKafka(cfg, log, '-route');

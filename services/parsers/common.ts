@@ -58,6 +58,42 @@ export function baseEvent(ctx: ParseContext, id: string, time: EventTime, app: A
   };
 }
 
+/** issue 9: how deep a parsed line may nest before deeper values are replaced (see capDepth). */
+export const MAX_JSON_DEPTH = 100;
+export const DEPTH_MARKER = `[tripline: nested deeper than ${MAX_JSON_DEPTH} levels, dropped]`;
+
+/**
+ * issue 9 (hardening): JSON.parse reads any depth, but JSON.stringify and structuredClone
+ * recurse and throw RangeError near 10,000 levels. A line nested that deep (attacker text:
+ * a k8s requestObject, Vault request data) parsed fine and then crashed whatever
+ * serialized the event: `tripline parse --format jsonl`, and the Kafka collect role, which
+ * retried the same batch for ever. The event is kept (rejecting it would let deep nesting
+ * hide an action from the rules); only the values below MAX_JSON_DEPTH become
+ * DEPTH_MARKER. No real audit record comes near 100 levels. Cost: a character count for
+ * every line, and a walk only for lines with more than MAX_JSON_DEPTH brackets.
+ */
+export function capDepth(value: unknown, line: string): void {
+  let openers = 0;
+  for (let i = 0; i < line.length && openers <= MAX_JSON_DEPTH; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 123 || c === 91) openers++; // { [
+  }
+  if (openers <= MAX_JSON_DEPTH) return;
+  // Iterative walk: recursion is exactly what must not happen here.
+  const stack: Array<{ v: object; depth: number }> = [];
+  if (value !== null && typeof value === 'object') stack.push({ v: value, depth: 1 });
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop()!;
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      const child = o[k];
+      if (child === null || typeof child !== 'object') continue;
+      if (depth >= MAX_JSON_DEPTH) o[k] = DEPTH_MARKER;
+      else stack.push({ v: child, depth: depth + 1 });
+    }
+  }
+}
+
 /** JSON.parse that returns a ParseResult-shaped failure instead of throwing. */
 export function parseJsonObject(line: string, ctx: ParseContext): { ok: true; value: Record<string, unknown> } | { ok: false; result: ParseResult } {
   let value: unknown;
@@ -69,6 +105,7 @@ export function parseJsonObject(line: string, ctx: ParseContext): { ok: true; va
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, result: fail(ctx, ParseErrorCode.SHAPE, 'JSON line is not an object', line) };
   }
+  capDepth(value, line); // issue 9: see capDepth
   return { ok: true, value: value as Record<string, unknown> };
 }
 

@@ -19,7 +19,7 @@ import type { ActorKind, SecurityEvent } from '../../schemas/event.js';
 import { K8sAuditEvent } from '../../schemas/sources/k8s-audit.js';
 import { ParseErrorCode } from '../lib/errors.js';
 import { parseRfc3339 } from '../lib/time.js';
-import { baseEvent, describeIssues, fail, parseJsonObject, precheck } from './common.js';
+import { baseEvent, capDepth, describeIssues, fail, parseJsonObject, precheck } from './common.js';
 import type { ParseContext, ParseResult, Parser } from './types.js';
 
 /**
@@ -59,6 +59,7 @@ function unwrapAks(value: Obj): Obj | string {
   } catch {
     return 'an AKS wrapper whose properties.log is not JSON';
   }
+  capDepth(inner, log); // issue 9: the wrapped Event is line text too
   return isObj(inner) ? inner : 'an AKS wrapper whose properties.log is not an object';
 }
 

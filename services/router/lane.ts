@@ -108,7 +108,16 @@ export class Lane {
 
   private async round(): Promise<void> {
     const { store, sink, policy, now } = this.o;
-    routeNew({ store, sink: sink.name, policy, silences: this.o.silences(), now: now(), metrics: this.o.metrics });
+    const routed = routeNew({ store, sink: sink.name, policy, silences: this.o.silences(), now: now(), metrics: this.o.metrics });
+    // issue 9: a flood is bounded right after routing (outbox.ts OVERFLOW_CODE): the most
+    // severe and oldest alerts stay queued, the rest are settled here as not posted.
+    if (routed > 0 && policy.maxPending !== undefined) {
+      const shed = store.outbox.shed(sink.name, policy.maxPending);
+      if (shed > 0) {
+        this.o.metrics.outboxShed.inc({ sink: sink.name }, shed);
+        this.o.log.warn({ code: 'TRIP_ROUTE_OVERFLOW', sink: sink.name, alerts: shed, maxPending: policy.maxPending }, 'alert flood: backlog full, alerts not posted to this sink (kept in the outbox, the record sinks and the digest)');
+      }
+    }
     for (;;) {
       if (!this.running) return;
       const gate = Math.max(this.lastSendMs + policy.minIntervalMs, this.blockedUntil);

@@ -4,6 +4,7 @@
 // batches, unsilenced.
 import type { Config } from '../../schemas/config.js';
 import type { SinkPolicy } from './policy.js';
+import { DEFAULT_MAX_PENDING } from '../state/outbox.js';
 
 /** Slack's documented rate for incoming webhooks: about one message per second. */
 export const SLACK_MIN_INTERVAL_MS = 1000;
@@ -21,6 +22,8 @@ export function policyFor(sinkName: string, config: Config): SinkPolicy {
       maxGroupSize: route.maxGroupSize,
       minIntervalMs: SLACK_MIN_INTERVAL_MS,
       groupBy: 'rule',
+      // issue 9: at 1 message a second a flood would queue for hours; see outbox.ts OVERFLOW_CODE.
+      maxPending: DEFAULT_MAX_PENDING,
     };
   }
   if (sinkName === 'alertmanager') {

@@ -37,6 +37,8 @@ export interface SinkPolicy {
   minIntervalMs: number;
   /** Group by rule (notification sinks), or batch whatever is ready (record sinks). */
   groupBy: 'rule' | 'batch';
+  /** issue 9: most unsettled alerts the sink may hold before the rest are shed (outbox.ts OVERFLOW_CODE); absent: no bound. */
+  maxPending?: number;
 }
 
 export type Classified =

@@ -17,6 +17,7 @@ import type { Metrics } from '../lib/metrics.js';
 import type { Silence } from '../../schemas/routing.js';
 import type { SinkPolicy } from './policy.js';
 import { Lane, type SetTimer } from './lane.js';
+import { DEFAULT_MAX_OPEN_ROWS } from '../state/outbox.js';
 
 export interface RoutedSink {
   sink: Sink;
@@ -40,6 +41,10 @@ export interface RouterOptions {
   keepAlertsMs?: number;
   /** How often the outbox is pruned. Default 1 h. */
   pruneEveryMs?: number;
+  /** issue 9: rows holding a body before settled bodies are dropped early (outbox.ts relieve). */
+  maxOpenRows?: number;
+  /** issue 9: how often the outbox gauges are set and the bound enforced. Default 15 s. */
+  gaugeEveryMs?: number;
 }
 
 export const DEFAULT_KEEP_ALERTS_MS = 8 * 24 * 3600 * 1000;
@@ -48,6 +53,7 @@ const HEALTH_RETENTION_MS = 30 * 24 * 3600 * 1000;
 export class Router {
   private readonly lanes: Lane[];
   private pruneTimer: { cancel(): void } | undefined;
+  private gaugeTimer: { cancel(): void } | undefined;
   private running = false;
 
   constructor(private readonly o: RouterOptions) {
@@ -84,6 +90,7 @@ export class Router {
     this.running = true;
     for (const lane of this.lanes) lane.start();
     this.prune();
+    this.gauge();
   }
 
   /** New alerts are in the outbox. */
@@ -99,6 +106,7 @@ export class Router {
   async stop(): Promise<void> {
     this.running = false;
     this.pruneTimer?.cancel();
+    this.gaugeTimer?.cancel();
     await Promise.all(this.lanes.map((l) => l.stop()));
   }
 
@@ -111,6 +119,30 @@ export class Router {
 
   sinkNames(): string[] {
     return this.o.sinks.map((s) => s.sink.name);
+  }
+
+  /**
+   * issue 9: the outbox's size as metrics (depth per sink, bodies held, bytes on disk; the
+   * gauges existed but nothing set them), and its bound: above maxOpenRows bodies, delivered
+   * ones are dropped early (outbox.ts relieve). Also runs once right away at start.
+   */
+  gauge(): void {
+    if (!this.running) return;
+    try {
+      const box = this.o.store.outbox;
+      const relieved = box.relieve(this.o.maxOpenRows ?? DEFAULT_MAX_OPEN_ROWS, this.sinkNames());
+      if (relieved > 0) {
+        this.o.metrics.outboxPressurePruned.inc(relieved);
+        this.o.log.warn({ code: 'TRIP_OUTBOX_PRESSURE', bodiesDropped: relieved }, 'outbox over its bound: bodies of delivered alerts dropped early');
+      }
+      const stats = box.stats(this.sinkNames());
+      for (const [sink, n] of Object.entries(stats.pending)) this.o.metrics.outboxDepth.set({ sink }, n);
+      this.o.metrics.outboxOpenRows.set(stats.openRows);
+      this.o.metrics.stateBytes.set(stats.dbBytes);
+    } catch (e) {
+      this.o.log.warn({ code: 'TRIP_STATE_GAUGE', err: (e as Error).message }, 'outbox gauges not updated; retrying at the next interval');
+    }
+    this.gaugeTimer = this.o.setTimer(() => this.gauge(), this.o.gaugeEveryMs ?? 15_000);
   }
 
   private prune(): void {

@@ -63,6 +63,31 @@ CREATE TABLE IF NOT EXISTS deliveries (
 
 export const DEFAULT_ID_LOG_RETENTION_MS = 14 * 24 * 3600 * 1000;
 
+// issue 9 (hardening): flood bounds. A flood (100,000 alerts in a minute) must neither
+// queue hours of Slack messages nor grow state.db without end, and must lose nothing.
+// - shed(): a notification sink (Slack: 1 message a second, 10 alerts a message) keeps
+//   at most `maxPending` unsettled alerts, the most severe and then the oldest; the rest
+//   are settled for THAT sink as 'skipped' with OVERFLOW_CODE. They stay in the outbox,
+//   record sinks (file, stdout, Loki, Alertmanager) still get every one, and the digest
+//   lists them as not posted (TRIP_ROUTE_OVERFLOW ×n).
+// - relieve(): when more than `maxOpenRows` rows hold a body, the bodies of the oldest
+//   alerts settled on every sink are dropped early (tombstones stay, so nothing is ever
+//   posted twice); an unsettled alert is never touched. SQLite reuses the freed pages, so
+//   a sustained flood stops growing the file. The digest no longer sees the dropped bodies.
+// Both are counted (tripline_outbox_shed_total, tripline_outbox_pressure_pruned_total) and
+// the size is exposed (tripline_outbox_open_rows, tripline_outbox_depth, tripline_state_bytes).
+export const OVERFLOW_CODE = 'TRIP_ROUTE_OVERFLOW';
+/** Unsettled alerts a notification sink may hold (Slack: ~100 messages, under two minutes). */
+export const DEFAULT_MAX_PENDING = 1000;
+/** Rows holding an alert body before settled bodies are dropped early. */
+export const DEFAULT_MAX_OPEN_ROWS = 100_000;
+
+const SHED_SQL = `
+SELECT o.id AS id FROM outbox o LEFT JOIN deliveries d ON d.alert_id = o.id AND d.sink = ?1
+WHERE o.state = 'open' AND (d.status IS NULL OR d.status = 'retry')
+ORDER BY CASE o.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, o.seq
+LIMIT -1 OFFSET ?2`;
+
 /**
  * issue 5: widens the deliveries CHECK of a database created before 'skipped' existed.
  * SQLite cannot alter a CHECK, so the table is rebuilt (copy, drop, rename) in one
@@ -145,6 +170,9 @@ export class Outbox {
   private readonly wasDeliveredStmt: StatementSync;
   private readonly dropBodiesStmt: StatementSync;
   private readonly forgetStmt: StatementSync;
+  private readonly shedStmt: StatementSync;
+  private readonly openRowsStmt: StatementSync;
+  private readonly relieveStmt: StatementSync;
 
   constructor(
     private readonly db: DatabaseSync,
@@ -187,6 +215,57 @@ export class Outbox {
                 AND d.sink IN (SELECT value FROM json_each(?2))) = json_array_length(?2)`,
     );
     this.forgetStmt = db.prepare(`DELETE FROM outbox WHERE state = 'pruned' AND enqueued_ms < ?`);
+    // issue 9: flood bounds (see OVERFLOW_CODE).
+    this.shedStmt = db.prepare(SHED_SQL);
+    this.openRowsStmt = db.prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'open'`);
+    this.relieveStmt = db.prepare(
+      `UPDATE outbox SET alert_json = NULL, state = 'pruned'
+       WHERE id IN (
+         SELECT o.id FROM outbox o
+         WHERE o.state = 'open'
+           AND (SELECT count(*) FROM deliveries d
+                WHERE d.alert_id = o.id AND d.status IN ('delivered', 'dead', 'skipped')
+                  AND d.sink IN (SELECT value FROM json_each(?2))) = json_array_length(?2)
+         ORDER BY o.seq LIMIT ?1)`,
+    );
+  }
+
+  /**
+   * issue 9: keeps at most `maxPending` unsettled alerts on `sink` (most severe first, then
+   * oldest) and settles the rest there as 'skipped' with OVERFLOW_CODE. Returns how many.
+   */
+  shed(sink: string, maxPending: number): number {
+    if (this.depth(sink) <= maxPending) return 0;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const rows = this.shedStmt.all(sink, maxPending) as Array<{ id: string }>;
+      const now = this.now();
+      for (const r of rows) this.skippedStmt.run(r.id, sink, OVERFLOW_CODE, now);
+      this.db.exec('COMMIT');
+      return rows.length;
+    } catch (e) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw writeError(e, this.dbPath, `shedding the overflow of sink ${sink}`);
+    }
+  }
+
+  /** issue 9: rows that still hold an alert body. */
+  openRows(): number {
+    return Number((this.openRowsStmt.get() as { n: number }).n);
+  }
+
+  /**
+   * issue 9: above `maxOpenRows` bodies, drops the bodies of the oldest alerts settled on
+   * every sink in `sinks` (never an unsettled one), down to the bound. Returns how many.
+   */
+  relieve(maxOpenRows: number, sinks: readonly string[]): number {
+    const excess = this.openRows() - maxOpenRows;
+    if (excess <= 0) return 0;
+    try {
+      return Number(this.relieveStmt.run(excess, JSON.stringify(sinks)).changes);
+    } catch (e) {
+      throw writeError(e, this.dbPath, 'relieving the outbox');
+    }
   }
 
   /** Inserts one alert unless its id is known (open or tombstone); true if it was new. Call inside a transaction. */

@@ -92,3 +92,53 @@ describe('config loader bugs found by the fuzzers', () => {
     }
   });
 });
+
+describe('engine and pipeline bugs found by the hostile-content tests', () => {
+  it('a 10,000-deep JSON line parses to an event that serializes (deep part replaced), in every JSON parser', async () => {
+    const { DEPTH_MARKER } = await import('../../services/parsers/common.js');
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const lines: Array<[InputKind, string]> = [
+      ['k8s-audit', `{"kind":"Event","auditID":"a","stage":"ResponseComplete","verb":"create","user":{"username":"u"},"requestObject":${deep},"stageTimestamp":"2026-06-10T00:00:01Z"}`],
+      ['vault-audit', `{"time":"2026-06-10T00:00:01Z","type":"request","request":{"id":"r","data":${deep}}}`],
+      ['swarm', `{"ts":"2026-06-10T00:00:01Z","component":"gateway","event":"service.start","x":${deep}}`],
+      ['snort', `{"seconds":1781049601,"rule":"1:2:3","msg":"x","proto":"TCP","src_ap":"1.2.3.4:1","dst_ap":"5.6.7.8:2","x":${deep}}`],
+    ];
+    for (const [kind, line] of lines) {
+      const r = parseValid(kind, line);
+      expect(r.ok, kind).toBe(true);
+      if (r.ok) {
+        const json = JSON.stringify(r.event); // threw RangeError before the fix
+        // Snort keeps only its schema's fields in raw, so the deep extra key is gone anyway.
+        if (kind !== 'snort') expect(json, kind).toContain(DEPTH_MARKER);
+        structuredClone(r.event);
+      }
+    }
+  });
+
+  it('a 1 MB user name makes an alert of a few KB, not 3-9 MB, and long keys stay distinct', async () => {
+    const { Engine } = await import('../../services/engine/engine.js');
+    const { rules } = await import('../../rules/index.js');
+    const { Config } = await import('../../schemas/config.js');
+    const engine = new Engine({ rules, config: Config.parse({}), sources: [] });
+    const huge = 'x'.repeat(1_000_000);
+    const sizes: Record<string, number> = {};
+    const keys = new Set<string>();
+    for (const [kind, line] of [
+      ['syslog', `Jun 10 00:00:01 pve sshd[1]: Accepted password for ${huge} from 203.0.113.5 port 22 ssh2`],
+      ['syslog', `Jun 10 00:00:02 pve sshd[2]: Accepted password for ${huge}y from 203.0.113.5 port 22 ssh2`],
+      ['vault-audit', `{"time":"2026-06-10T00:00:02Z","type":"request","auth":{"display_name":"${huge}"},"request":{"id":"p","operation":"update","path":"sys/policies/acl/${huge}"}}`],
+      ['swarm', `{"ts":"2026-06-10T00:00:03Z","component":"gateway","event":"drone.register","drone":"${huge}","source_ip":"203.0.113.9"}`],
+    ] as Array<[InputKind, string]>) {
+      const r = parseValid(kind, line);
+      expect(r.ok).toBe(true);
+      if (!r.ok) continue;
+      for (const a of engine.push({ event: r.event, line })) {
+        sizes[a.rule] = Math.max(sizes[a.rule] ?? 0, JSON.stringify(a).length);
+        keys.add(`${a.rule} ${a.key}`);
+      }
+    }
+    expect(Object.keys(sizes).sort()).toEqual(['N1', 'S1', 'V4']);
+    for (const [rule, n] of Object.entries(sizes)) expect(n, rule).toBeLessThan(32 * 1024); // evidence lines (4 KB each) included
+    expect(keys.size).toBe(4); // the two S1 users differ only at the end: still two keys
+  });
+});

@@ -21,11 +21,17 @@ import { packageRoot } from '../../services/lib/package-root.js';
 const ROOT = packageRoot() ?? process.cwd();
 
 /** The pinned versions (scripts/kafka/fetch.sh PINNED; README "Supported Kafka versions"). */
-export const KAFKA_VERSIONS = ['3.9.2', '4.3.1'] as const;
+export const PINNED_KAFKA_VERSIONS = ['3.9.2', '4.3.1'] as const;
+
+/** The versions the integration tests run against: the pinned ones, or TRIPLINE_KAFKA_VERSIONS=4.0.2,4.1.1. */
+export const KAFKA_VERSIONS: readonly string[] = process.env['TRIPLINE_KAFKA_VERSIONS']?.split(',').filter(Boolean) ?? PINNED_KAFKA_VERSIONS;
 
 export interface KafkaBroker {
   version: string;
+  /** The PLAINTEXT listener. */
   brokers: string[];
+  /** With opts.sasl: a SASL_PLAINTEXT listener taking PLAIN and SCRAM-SHA-512 for that user. */
+  saslBrokers: string[];
   dir: string;
   /** The broker JVM's process id. */
   pid: number | undefined;
@@ -99,10 +105,12 @@ function javaArgs(libs: string, dir: string): string[] {
   ];
 }
 
-export async function startKafka(version: string, opts: { partitions?: number } = {}): Promise<KafkaBroker> {
+export async function startKafka(version: string, opts: { partitions?: number; sasl?: { username: string; password: string } } = {}): Promise<KafkaBroker> {
   const libs = kafkaLibs(version);
   const dir = mkdtempSync(join(tmpdir(), `tripline-kafka-${version}-`));
-  const [port, controllerPort] = [await freePort(), await freePort()];
+  const [port, controllerPort, saslPort] = [await freePort(), await freePort(), await freePort()];
+  const sasl = opts.sasl;
+  const jaasQuote = (s: string) => JSON.stringify(s); // the JAAS config takes double-quoted strings
   mkdirSync(join(dir, 'data'));
   const props = join(dir, 'server.properties');
   writeFileSync(
@@ -111,11 +119,18 @@ export async function startKafka(version: string, opts: { partitions?: number } 
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${sasl ? `,SASL://127.0.0.1:${saslPort}` : ''}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}${sasl ? `,SASL://127.0.0.1:${saslPort}` : ''}`,
       'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${sasl ? ',SASL:SASL_PLAINTEXT' : ''}`,
+      ...(sasl
+        ? [
+            'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512',
+            `listener.name.sasl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${sasl.username}=${jaasQuote(sasl.password)};`,
+            'listener.name.sasl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+          ]
+        : []),
       `log.dirs=${join(dir, 'data')}`,
       `num.partitions=${opts.partitions ?? 1}`,
       'offsets.topic.replication.factor=1',
@@ -155,7 +170,9 @@ export async function startKafka(version: string, opts: { partitions?: number } 
   );
 
   const clusterId = randomBytes(16).toString('base64url');
-  const fmt = spawnSync('java', [...javaArgs(libs, dir), storageToolClass(libs), 'format', '-t', clusterId, '-c', props], { encoding: 'utf8' });
+  // SCRAM credentials are stored in the metadata log at format time (KIP-900).
+  const scram = sasl ? ['--add-scram', `SCRAM-SHA-512=[name=${sasl.username},password=${sasl.password}]`] : [];
+  const fmt = spawnSync('java', [...javaArgs(libs, dir), storageToolClass(libs), 'format', '-t', clusterId, '-c', props, ...scram], { encoding: 'utf8' });
   if (fmt.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`kafka ${version}: storage format failed (exit ${fmt.status}): ${fmt.stderr || fmt.stdout}`);
@@ -193,5 +210,5 @@ export async function startKafka(version: string, opts: { partitions?: number } 
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { version, brokers: [`127.0.0.1:${port}`], dir, pid: child.pid, logTail, stop };
+  return { version, brokers: [`127.0.0.1:${port}`], saslBrokers: sasl ? [`127.0.0.1:${saslPort}`] : [], dir, pid: child.pid, logTail, stop };
 }

@@ -6,7 +6,10 @@
 //   for where the evidence line was read: a tail names the file, a replay does not);
 // - one detect replica SIGKILLed mid-stream (the one owning the health partition, the
 //   hardest to take over): the survivor takes its partitions and the delivered set is
-//   still exactly the embedded one.
+//   still exactly the embedded one;
+// - SASL (PLAIN, SCRAM-SHA-512) with kafkajs: admin calls, idempotent produce, a consumer
+//   group; a wrong password is refused and no password reaches a log line.
+// TRIPLINE_KAFKA_VERSIONS=4.0.2,4.1.1 runs the same against other releases.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +20,8 @@ import type { Alert } from '../../schemas/alert.js';
 import { Config } from '../../schemas/config.js';
 import type { InputKind } from '../../schemas/event.js';
 import { runReplay } from '../../services/cli/replay-run.js';
+import { createLog } from '../../services/lib/log.js';
+import { ensureTopics, makeKafka, makeProducer, sendAll } from '../../services/kafka/client.js';
 import { healthPartition } from '../../services/kafka/routing.js';
 import { ROOT, startCli, waitFor, type Proc } from '../helpers/cli-process.js';
 import { generateAuthLog } from '../helpers/gen-auth-log.js';
@@ -25,6 +30,7 @@ import { KAFKA_VERSIONS, startKafka, type KafkaBroker } from './kafka-broker.js'
 const SCENARIO = join(ROOT, 'test/fixtures/scenario');
 const PARTITIONS = 4;
 const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+const SASL_PASSWORD = 'sasl-SECRET-0f3a9c';
 
 interface Src {
   name: string;
@@ -179,7 +185,7 @@ for (const version of KAFKA_VERSIONS) {
     let broker: KafkaBroker;
     beforeAll(async () => {
       const t0 = Date.now();
-      broker = await startKafka(version);
+      broker = await startKafka(version, { sasl: { username: 'tripline', password: SASL_PASSWORD } });
       console.log(`kafka ${version} up at ${broker.brokers[0]} in ${Date.now() - t0} ms`);
     }, 300_000);
     afterAll(async () => {
@@ -208,6 +214,46 @@ for (const version of KAFKA_VERSIONS) {
       } finally {
         await t.stop();
       }
+    });
+
+    it('SASL PLAIN and SCRAM-SHA-512: admin calls, idempotent produce, a consumer group; a wrong password is refused, no password logged', async () => {
+      let logged = '';
+      const log = createLog({ level: 'debug', destination: new Writable({ write: (c, _e, cb) => ((logged += String(c)), cb()) }) });
+      for (const mechanism of ['plain', 'scram-sha-512'] as const) {
+        const name = `sasl-${mechanism}-${version.replaceAll('.', '-')}`;
+        const cfg = Config.parse({
+          kafka: {
+            brokers: broker.saslBrokers,
+            sasl: { mechanism, username: 'tripline', password: SASL_PASSWORD },
+            groupId: name,
+            topics: { events: `${name}.events`, signals: `${name}.signals`, alerts: `${name}.alerts`, state: `${name}.state` },
+            partitions: 2,
+          },
+        }).kafka!;
+        const kafka = makeKafka(cfg, log);
+        const admin = kafka.admin();
+        await admin.connect();
+        expect(await ensureTopics(admin, cfg, log)).toEqual({ events: 2, signals: 2, alerts: 2, state: 2 });
+        const producer = makeProducer(kafka);
+        await producer.connect();
+        await sendAll(producer, [{ topic: cfg.topics.alerts, messages: [{ key: 'a', value: 'one' }, { key: 'b', value: 'two' }] }]);
+        const consumer = kafka.consumer({ groupId: `${name}.g` });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [cfg.topics.alerts], fromBeginning: true });
+        const got: string[] = [];
+        await consumer.run({ eachMessage: async ({ message }) => void got.push(String(message.value)) });
+        await waitFor(() => got.length === 2, 60_000, 'two messages over SASL');
+        expect(got.sort()).toEqual(['one', 'two']);
+        await consumer.disconnect();
+        await producer.disconnect();
+        await admin.disconnect();
+
+        const wrong = makeKafka({ ...cfg, sasl: { mechanism, username: 'tripline', password: 'wrong-SECRET-77' } }, log).admin();
+        await expect(wrong.connect()).rejects.toThrow(/SASL|auth/i);
+        await wrong.disconnect().catch(() => undefined);
+      }
+      expect(logged).not.toContain(SASL_PASSWORD);
+      expect(logged).not.toContain('wrong-SECRET-77');
     });
 
     it('one detect replica SIGKILLed mid-stream: the survivor takes over, the delivered set is still exactly the embedded one', async () => {

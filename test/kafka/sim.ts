@@ -87,14 +87,21 @@ export function simulate(bySource: readonly EventRecord[][], o: SimOptions): Sim
 
   // Collectors: each source's records onto tripline.events by source + host, sources interleaved.
   const events: EventRecord[][] = Array.from({ length: o.eventPartitions }, () => []);
+  let crashes = 0;
   const cursors = bySource.map(() => 0);
   for (;;) {
     const open = bySource.map((_, i) => i).filter((i) => cursors[i]! < bySource[i]!.length);
     if (open.length === 0) break;
     const i = open[pick(open.length)]!;
     const n = 1 + pick(40);
-    for (const r of bySource[i]!.slice(cursors[i], cursors[i]! + n)) {
-      events[partitionFor(eventKey(r.src, r.e?.host ?? null), o.eventPartitions)]!.push(r);
+    // A collector that dies after the broker acknowledged a batch but before it saved its
+    // position sends the batch again after the restart (same sequence numbers).
+    const sends = rand() < o.crashRate ? 2 : 1;
+    if (sends === 2) crashes++;
+    for (let k = 0; k < sends; k++) {
+      for (const r of bySource[i]!.slice(cursors[i], cursors[i]! + n)) {
+        events[partitionFor(eventKey(r.src, r.e?.host ?? null), o.eventPartitions)]!.push(r);
+      }
     }
     cursors[i]! += n;
   }
@@ -102,7 +109,6 @@ export function simulate(bySource: readonly EventRecord[][], o: SimOptions): Sim
   const signals: Sig[][] = Array.from({ length: o.signalPartitions }, () => []);
   const delivered = new Map<string, Alert>();
   let produced = 0;
-  let crashes = 0;
   const deliver = (alerts: Alert[]) => {
     produced += alerts.length;
     for (const a of alerts) if (!delivered.has(a.id)) delivered.set(a.id, a);

@@ -50,7 +50,7 @@ describe('Kafka topology (in memory) against the embedded replay', () => {
     expect(byId(r.delivered)).toEqual(byId(want));
   });
 
-  it.each([11, 12, 13, 14, 15, 16])('seed %i, replicas dying mid-stream: still exactly the replay alerts', (seed) => {
+  it.each([11, 12, 13, 14, 15, 16])('seed %i, replicas and collectors dying mid-stream: still exactly the replay alerts', (seed) => {
     const r = simulate(records, { config, sources, eventPartitions: 3, signalPartitions: 5, seed, crashRate: 0.05 });
     expect(r.crashes).toBeGreaterThan(5);
     expect(r.produced).toBeGreaterThanOrEqual(want.length);

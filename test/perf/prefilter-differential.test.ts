@@ -71,7 +71,7 @@ function mutate(line: string, r: () => number): string {
       o.sourceIPs = pick([['203.0.113.9'], ['10.0.20.15', '198.51.100.23'], [], ['::ffff:10.0.20.5'], ['2001:db8::1'], ['not-an-ip'], ['']]);
       return JSON.stringify(o);
     case 5:
-      o.user.username = pick(['', 'system:anonymous', 'me@viktorbarzin.me', 'kubernetes-admin', 'a"b', 'caf\u00e9', 'system:serviceaccount:x:y']);
+      o.user.username = pick(['', 'system:anonymous', 'me@viktorbarzin.me', 'kubernetes-admin', 'a"b', 'caf\u00e9', 'system:serviceaccount:x:y', 'system:node:k8s-node1', 'system:serviceaccount:woodpecker:ci']);
       return JSON.stringify(o);
     case 6:
       o.stageTimestamp = pick(['2026-06-10T00:00:00Z', '2026-06-10T00:00:59.5Z', '2026-06-10T00:00:60.1Z', '2026-06-10T00:00:00.123456789123Z', '2026-06-10T01:00:00.100+01:00', '2026-02-31T00:00:00.1Z', 'yesterday', '2026-06-10t00:00:00.120Z', '2026-06-10 00:00:00.5Z', '0050-01-01T00:00:00.5Z']);
@@ -127,6 +127,11 @@ function mutate(line: string, r: () => number): string {
       return line.replace('"user":{"username"', '"user":{"uid":"1","username"');
     case 23:
       o.sourceIPs = ['10.10.0.1', 'a\\"b'];
+      return JSON.stringify(o);
+    case 25:
+      o.verb = pick(['delete', 'deletecollection']);
+      o.objectRef = { ...o.objectRef, resource: pick(['pods', 'secrets', 'configmaps']), apiGroup: pick([undefined, '', 'apps']), subresource: pick([undefined, '', 'eviction']) };
+      o.responseStatus = { metadata: {}, code: pick([200, 404, 403, 201]) };
       return JSON.stringify(o);
     case 24:
       return line.replace(/"stageTimestamp":"[^"]*"/, '"stageTimestamp":"2026-06-10T00:00:0\\u0031.5Z"');

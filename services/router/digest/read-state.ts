@@ -15,7 +15,7 @@ import type { InputKind } from '../../../schemas/event.js';
 import type { Silence } from '../../../schemas/routing.js';
 import { rules } from '../../../rules/index.js';
 import { formatIso, parseRfc3339 } from '../../lib/time.js';
-import { fingerprintOf } from '../../state/outbox.js';
+import { OVERFLOW_CODE, fingerprintOf } from '../../state/outbox.js';
 import { readHealth } from '../../state/health.js';
 import type { Disposition } from '../../state/routes.js';
 import { classify, type LastPost, type SinkPolicy } from '../policy.js';
@@ -97,7 +97,9 @@ export function readDigestInput(db: DatabaseSync, o: ReadDigestOptions): DigestI
     } catch {
       continue;
     }
-    const dead = r.status === 'dead' ? (r.lastCode ?? 'TRIP_UNKNOWN') : undefined;
+    // issue 9: an alert shed in a flood (outbox.ts OVERFLOW_CODE) was not posted either:
+    // it is listed with the dead letters under its code, so the digest says how many.
+    const dead = r.status === 'dead' ? (r.lastCode ?? 'TRIP_UNKNOWN') : r.status === 'skipped' && r.lastCode === OVERFLOW_CODE ? OVERFLOW_CODE : undefined;
     if (r.disposition === null) {
       undecided.push({ alert, tsMs, dead });
       continue;
