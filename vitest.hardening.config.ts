@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // The hardening suite (issue 9): fuzzers, pathological inputs, hostile content, floods,
 // chaos (SIGKILL, full disk, damaged state, clock jumps, sinks going away) and secrets.
 // Heavy by design; budget ~15 minutes on 2 cores. Files run two at a time (one per core);
-// the child-process chaos tests build dist/ first (see test/hardening/support/cli.ts).
+// the chaos and secrets tests run the built CLI, so dist/ is built first (support/global-setup.ts).
 export default defineConfig({
   test: {
     include: ['test/hardening/**/*.test.ts'],
@@ -13,5 +13,6 @@ export default defineConfig({
     maxWorkers: 2,
     // The flood test measures heap after a forced GC.
     execArgv: ['--expose-gc'],
+    globalSetup: ['test/hardening/support/global-setup.ts'],
   },
 });

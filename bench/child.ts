@@ -12,7 +12,6 @@ import { Config } from '../schemas/config.js';
 import type { InputKind } from '../schemas/event.js';
 import { runReplay } from '../services/cli/replay-run.js';
 import { LineSplitter } from '../services/collectors/line-splitter.js';
-import { FRAMERS } from '../services/collectors/record-framer.js';
 import { Engine } from '../services/engine/engine.js';
 import { parsers } from '../services/parsers/index.js';
 import type { ParseContext } from '../services/parsers/types.js';
@@ -44,12 +43,14 @@ async function replay(a: { inputs: Array<{ kind: InputKind; path: string }>; pre
   return { seconds, cpuSeconds, events, errors, quiet: quietLines, alerts: r.alerts.length, maxRssMB: process.resourceUsage().maxRSS / 1024 };
 }
 
-/** Split lines + JSON.parse, nothing else: the same reader (1 MiB chunks, LineSplitter, framer) the replay uses. */
+/**
+ * Split lines + JSON.parse, nothing else: the replay's own line reader (1 MiB chunks,
+ * LineSplitter), without the record framer, parser or engine.
+ */
 async function ceiling(a: { path: string }): Promise<unknown> {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const splitter = new LineSplitter();
-  const framer = FRAMERS['k8s-audit']();
   let lines = 0;
   let bad = 0;
   const take = (text: string): void => {
@@ -61,10 +62,9 @@ async function ceiling(a: { path: string }): Promise<unknown> {
     }
   };
   for await (const chunk of createReadStream(a.path, { highWaterMark: 1024 * 1024 })) {
-    for (const l of splitter.push(chunk as Buffer)) for (const r of framer.push(l)) take(r.text);
+    for (const l of splitter.push(chunk as Buffer)) take(l.text);
   }
-  for (const l of splitter.end()) for (const r of framer.push(l)) take(r.text);
-  for (const r of framer.end()) take(r.text);
+  for (const l of splitter.end()) take(l.text);
   return { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(c0), lines, bad };
 }
 

@@ -278,7 +278,7 @@ function renderMarkdown(r: Any): string {
     }
     out.push(
       '',
-      'Parse-only ceiling: the same reader as the replay (1 MiB chunks, LineSplitter, framer) + JSON.parse, nothing else. Reference loop: the usual Node loop (256 KiB stream, StringDecoder, split on newlines, JSON.parse), the kind of loop the issue quotes at ~90k/s. CPU: the median ratio of process CPU seconds over interleaved pairs, steadier than wall time on a busy machine.',
+      'Parse-only ceiling: the replay\'s own line reader (1 MiB chunks, LineSplitter) + JSON.parse, nothing else. Reference loop: the usual Node loop (256 KiB stream, StringDecoder, split on newlines, JSON.parse), the kind of loop the issue quotes at ~90k/s. CPU: the median ratio of process CPU seconds over interleaved pairs, steadier than wall time on a busy machine.',
       '',
     );
   }

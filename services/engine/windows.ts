@@ -66,7 +66,7 @@ type Stored = KeyWindow | string;
 const open = (v: Stored): KeyWindow => (typeof v === 'string' ? KeyWindow.unpack(v) : v);
 /** The smallest form of `w` to keep. */
 const stored = (w: KeyWindow): Stored => w.pack() ?? w;
-/** Copies a key into a flat string of its own (a rope or a slice would keep its pieces or its line). */
+/** Running a regex over a key built by concatenation flattens it: a rope would keep every piece it was built from. */
 const FLATTEN = /\u0000/;
 
 export class ThresholdWindows {
@@ -91,8 +91,8 @@ export class ThresholdWindows {
     const w = found === undefined ? new KeyWindow() : open(found);
     this.keys.set(key, w); // most recently updated
     const fired = this.addTo(w, sel, event, line, watermarkMs, stream);
-    if (typeof found === 'string' || found === undefined) this.keys.set(key, stored(w));
-    else if (w.size === 1) this.keys.set(key, stored(w));
+    // Keep the smallest form: a window of one entry and no cooldown goes (back) into a string.
+    this.keys.set(key, stored(w));
     return fired;
   }
 

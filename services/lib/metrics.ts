@@ -26,7 +26,7 @@ export class Metrics {
   // issue 9 (hardening): the outbox's flood bounds (services/state/outbox.ts, OVERFLOW_CODE).
   readonly outboxShed = new Counter({ name: 'tripline_outbox_shed_total', help: 'Alerts a notification sink did not post because its backlog was full (flood); still in the outbox, the record sinks and the digest', labelNames: ['sink'], registers: [this.registry] });
   readonly outboxOpenRows = new Gauge({ name: 'tripline_outbox_open_rows', help: 'Outbox rows holding an alert body (bounded: see tripline_outbox_pressure_pruned_total)', registers: [this.registry] });
-  readonly outboxPressurePruned = new Counter({ name: 'tripline_outbox_pressure_pruned_total', help: 'Bodies of delivered alerts dropped early because the outbox held too many', registers: [this.registry] });
+  readonly outboxPressurePruned = new Counter({ name: 'tripline_outbox_pressure_pruned_total', help: 'Delivered alerts dropped early because the outbox held too many: what=bodies (kept as tombstones) or ids (tombstones forgotten)', labelNames: ['what'], registers: [this.registry] });
   readonly resends = new Counter({ name: 'tripline_resends_total', help: 'Re-sends of firing alerts (Alertmanager) per sink and outcome', labelNames: ['sink', 'status'], registers: [this.registry] });
 
   constructor(defaults = false) {

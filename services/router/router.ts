@@ -17,7 +17,7 @@ import type { Metrics } from '../lib/metrics.js';
 import type { Silence } from '../../schemas/routing.js';
 import type { SinkPolicy } from './policy.js';
 import { Lane, type SetTimer } from './lane.js';
-import { DEFAULT_MAX_OPEN_ROWS } from '../state/outbox.js';
+import { DEFAULT_MAX_OPEN_ROWS, DEFAULT_MAX_ROWS } from '../state/outbox.js';
 
 export interface RoutedSink {
   sink: Sink;
@@ -43,6 +43,8 @@ export interface RouterOptions {
   pruneEveryMs?: number;
   /** issue 9: rows holding a body before settled bodies are dropped early (outbox.ts relieve). */
   maxOpenRows?: number;
+  /** issue 9: rows of any kind before the oldest tombstones are forgotten early (outbox.ts relieve). */
+  maxRows?: number;
   /** issue 9: how often the outbox gauges are set and the bound enforced. Default 15 s. */
   gaugeEveryMs?: number;
 }
@@ -130,10 +132,11 @@ export class Router {
     if (!this.running) return;
     try {
       const box = this.o.store.outbox;
-      const relieved = box.relieve(this.o.maxOpenRows ?? DEFAULT_MAX_OPEN_ROWS, this.sinkNames());
-      if (relieved > 0) {
-        this.o.metrics.outboxPressurePruned.inc(relieved);
-        this.o.log.warn({ code: 'TRIP_OUTBOX_PRESSURE', bodiesDropped: relieved }, 'outbox over its bound: bodies of delivered alerts dropped early');
+      const r = box.relieve(this.o.maxOpenRows ?? DEFAULT_MAX_OPEN_ROWS, this.sinkNames(), this.o.maxRows ?? DEFAULT_MAX_ROWS);
+      if (r.bodiesDropped + r.idsForgotten > 0) {
+        this.o.metrics.outboxPressurePruned.inc({ what: 'bodies' }, r.bodiesDropped);
+        this.o.metrics.outboxPressurePruned.inc({ what: 'ids' }, r.idsForgotten);
+        this.o.log.warn({ code: 'TRIP_OUTBOX_PRESSURE', ...r }, 'outbox over its bound: delivered alerts dropped early');
       }
       const stats = box.stats(this.sinkNames());
       for (const [sink, n] of Object.entries(stats.pending)) this.o.metrics.outboxDepth.set({ sink }, n);

@@ -71,9 +71,14 @@ export const DEFAULT_ID_LOG_RETENTION_MS = 14 * 24 * 3600 * 1000;
 //   record sinks (file, stdout, Loki, Alertmanager) still get every one, and the digest
 //   lists them as not posted (TRIP_ROUTE_OVERFLOW ×n).
 // - relieve(): when more than `maxOpenRows` rows hold a body, the bodies of the oldest
-//   alerts settled on every sink are dropped early (tombstones stay, so nothing is ever
-//   posted twice); an unsettled alert is never touched. SQLite reuses the freed pages, so
-//   a sustained flood stops growing the file. The digest no longer sees the dropped bodies.
+//   alerts settled on every sink are dropped early; an unsettled alert is never touched.
+//   The digest no longer sees the dropped bodies. A body-less row (id, rule, seq, its
+//   deliveries and routing decisions) still costs ~0.7 KB, and SQLite frees a page only
+//   when it empties, so when more than `maxRows` rows remain, the oldest tombstones are
+//   forgotten early too (as prune() does after idLogRetentionMs), freeing whole pages
+//   that later inserts reuse: a sustained flood stops growing the file. The price, only
+//   under such pressure: an alert whose tombstone was forgotten would be accepted again
+//   if its lines were re-read (lost positions with startAt: beginning), as after 14 days.
 // Both are counted (tripline_outbox_shed_total, tripline_outbox_pressure_pruned_total) and
 // the size is exposed (tripline_outbox_open_rows, tripline_outbox_depth, tripline_state_bytes).
 export const OVERFLOW_CODE = 'TRIP_ROUTE_OVERFLOW';
@@ -81,6 +86,8 @@ export const OVERFLOW_CODE = 'TRIP_ROUTE_OVERFLOW';
 export const DEFAULT_MAX_PENDING = 1000;
 /** Rows holding an alert body before settled bodies are dropped early. */
 export const DEFAULT_MAX_OPEN_ROWS = 100_000;
+/** Rows of any kind (bodies and tombstones) before the oldest tombstones are forgotten early. */
+export const DEFAULT_MAX_ROWS = 500_000;
 
 const SHED_SQL = `
 SELECT o.id AS id FROM outbox o LEFT JOIN deliveries d ON d.alert_id = o.id AND d.sink = ?1
@@ -173,6 +180,8 @@ export class Outbox {
   private readonly shedStmt: StatementSync;
   private readonly openRowsStmt: StatementSync;
   private readonly relieveStmt: StatementSync;
+  private readonly rowsStmt: StatementSync;
+  private readonly forgetOldestStmt: StatementSync;
 
   constructor(
     private readonly db: DatabaseSync,
@@ -228,6 +237,8 @@ export class Outbox {
                   AND d.sink IN (SELECT value FROM json_each(?2))) = json_array_length(?2)
          ORDER BY o.seq LIMIT ?1)`,
     );
+    this.rowsStmt = db.prepare('SELECT count(*) AS n FROM outbox');
+    this.forgetOldestStmt = db.prepare(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 'pruned' ORDER BY seq LIMIT ?)`);
   }
 
   /**
@@ -256,14 +267,21 @@ export class Outbox {
 
   /**
    * issue 9: above `maxOpenRows` bodies, drops the bodies of the oldest alerts settled on
-   * every sink in `sinks` (never an unsettled one), down to the bound. Returns how many.
+   * every sink in `sinks` (never an unsettled one), down to the bound; then, above
+   * `maxRows` rows, forgets the oldest tombstones down to it (see the header).
    */
-  relieve(maxOpenRows: number, sinks: readonly string[]): number {
+  relieve(maxOpenRows: number, sinks: readonly string[], maxRows: number = DEFAULT_MAX_ROWS): PruneResult {
     const excess = this.openRows() - maxOpenRows;
-    if (excess <= 0) return 0;
+    const rows = Number((this.rowsStmt.get() as { n: number }).n);
+    if (excess <= 0 && rows <= maxRows) return { bodiesDropped: 0, idsForgotten: 0 };
+    this.db.exec('BEGIN IMMEDIATE');
     try {
-      return Number(this.relieveStmt.run(excess, JSON.stringify(sinks)).changes);
+      const bodiesDropped = excess > 0 ? Number(this.relieveStmt.run(excess, JSON.stringify(sinks)).changes) : 0;
+      const idsForgotten = rows > maxRows ? Number(this.forgetOldestStmt.run(rows - maxRows).changes) : 0;
+      this.db.exec('COMMIT');
+      return { bodiesDropped, idsForgotten };
     } catch (e) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
       throw writeError(e, this.dbPath, 'relieving the outbox');
     }
   }

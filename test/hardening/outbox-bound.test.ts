@@ -65,12 +65,33 @@ describe('outbox flood bounds', () => {
     s.commit({ positions: {}, alerts });
     for (const a of alerts.slice(0, 20)) s.outbox.markDelivered(a.id, 'file');
     // 30 open, bound 5: only the 20 settled ones may go, and only down to the bound.
-    expect(s.outbox.relieve(5, ['file'])).toBe(20);
+    expect(s.outbox.relieve(5, ['file'])).toEqual({ bodiesDropped: 20, idsForgotten: 0 });
     expect(s.outbox.openRows()).toBe(10);
     expect(s.outbox.pending('file', 100, now).map((p) => p.alert.id)).toEqual(alerts.slice(20).map((a) => a.id));
-    expect(s.outbox.relieve(5, ['file'])).toBe(0); // nothing settled is left to drop
+    expect(s.outbox.relieve(5, ['file'])).toEqual({ bodiesDropped: 0, idsForgotten: 0 }); // nothing settled is left to drop
     // A re-processed alert (same id) does not come back.
     expect(s.commit({ positions: {}, alerts: [alerts[0]!] })).toEqual({ inserted: 0, duplicates: 1 });
+  });
+
+  it('relieve forgets the oldest tombstones above maxRows, and the freed pages keep a sustained flood from growing the file', () => {
+    const s = open();
+    let i = 0;
+    const sizes: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (let b = 0; b < 10; b++) s.commit({ positions: {}, alerts: Array.from({ length: 500 }, () => alert(i++)) });
+      for (const p of s.outbox.pending('file', 10_000, now)) s.outbox.markDelivered(p.alert.id, 'file');
+      const r = s.outbox.relieve(1000, ['file'], 6000);
+      expect(r.idsForgotten).toBe([0, 4000, 5000, 5000][round]);
+      expect(s.outbox.stats(['file']).outboxRows).toBeLessThanOrEqual(6000);
+      s.read((db) => db.exec('PRAGMA wal_checkpoint(TRUNCATE)'));
+      sizes.push(s.outbox.stats(['file']).dbBytes);
+    }
+    // Rounds 3 and 4 fit in the pages rounds 1 and 2 freed.
+    expect(sizes[3]!).toBeLessThanOrEqual(sizes[1]! * 1.1);
+    // Unsettled alerts are never forgotten: a fresh one is still pending after all that.
+    s.commit({ positions: {}, alerts: [alert(i)] });
+    s.outbox.relieve(0, ['file'], 0);
+    expect(s.outbox.pending('file', 10, now).map((p) => p.alert.id)).toEqual([alert(i).id]);
   });
 
   it('the digest lists shed alerts as not posted (TRIP_ROUTE_OVERFLOW ×n)', () => {

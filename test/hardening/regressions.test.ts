@@ -142,3 +142,35 @@ describe('engine and pipeline bugs found by the hostile-content tests', () => {
     expect(keys.size).toBe(4); // the two S1 users differ only at the end: still two keys
   });
 });
+
+describe('signal handling bugs found by the chaos tests', () => {
+  it('a SIGHUP or SIGTERM arriving while `tripline run` starts neither kills it nor skips the graceful stop', async () => {
+    const { mkdtempSync, existsSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { startCli, waitFor } = await import('../helpers/cli-process.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tripline-early-signal-'));
+    try {
+      const input = join(dir, 'auth.log');
+      writeFileSync(input, 'Jun 10 00:00:01 pve sshd[1]: Accepted password for x from 203.0.113.5 port 22 ssh2\n');
+      const config = join(dir, 'c.yaml');
+      writeFileSync(config, `sources: [{ name: auth, kind: syslog, path: ${JSON.stringify(input)}, startAt: beginning }]\nsinks: { file: { path: ${JSON.stringify(join(dir, 'a.jsonl'))} } }\nhttp: { listen: false }\nhealth: { wallClock: false }\n`);
+      for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
+        const state = join(dir, `state-${signal}`);
+        const p = startCli(['run', '--config', config, '--state-dir', state, '--year', '2026']);
+        // The lock file appears as the state store opens: the middle of start-up.
+        await waitFor(() => existsSync(join(state, 'lock')), 30_000, 'the state lock');
+        p.child.kill(signal);
+        if (signal === 'SIGHUP') {
+          await waitFor(() => p.stderr().includes('config reloaded'), 30_000, 'the held reload');
+          expect(p.child.exitCode).toBeNull();
+          p.child.kill('SIGTERM');
+        }
+        const { code, signal: died } = await p.exited;
+        expect({ code, died }, p.stderr()).toEqual({ code: 0, died: null });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

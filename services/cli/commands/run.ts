@@ -56,56 +56,67 @@ export const runCommand: Command = {
       },
       USAGE,
     );
-    const role = parseRole(values.role);
-    const { year } = readOptionsFrom({ year: values.year }, USAGE);
-    const config = await loadConfig(values.config, io.env);
-    // The demo is for reading alerts: keep its own chatter to warnings.
-    const log = createLog({ destination: io.stderr, level: values.demo ? 'warn' : undefined });
-    const httpListen = values.http === 'off' ? false : (values.http ?? config.http.listen);
-    if (values.demo) {
-      const speed = values.speed === undefined ? 720 : Number(values.speed);
-      if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--speed takes a positive number (got "${values.speed}")`);
-      return runDemo({ config, io, log, speed });
-    }
-    if (role !== 'all') {
-      // issue 7: one scale-out role; it stops on SIGTERM/SIGINT like the embedded runner.
-      if (values.demo) throw new UsageError('--demo runs the embedded process only (--role all)');
-      const started = await startRole(role, {
+    // issue 9: signals are held from here on, before the (possibly long) start: SIGHUP's
+    // default action terminates the process, so a reload (systemd ExecReload, logrotate)
+    // arriving while tripline started killed it, and a SIGTERM then skipped the graceful
+    // stop. waitForSignals takes over and acts on whatever arrived meanwhile.
+    // --demo handles its own signals; a failed start must hand the signals back too.
+    const early = values.demo ? undefined : holdSignals();
+    try {
+      const role = parseRole(values.role);
+      const { year } = readOptionsFrom({ year: values.year }, USAGE);
+      const config = await loadConfig(values.config, io.env);
+      // The demo is for reading alerts: keep its own chatter to warnings.
+      const log = createLog({ destination: io.stderr, level: values.demo ? 'warn' : undefined });
+      const httpListen = values.http === 'off' ? false : (values.http ?? config.http.listen);
+      if (values.demo) {
+        const speed = values.speed === undefined ? 720 : Number(values.speed);
+        if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--speed takes a positive number (got "${values.speed}")`);
+        return runDemo({ config, io, log, speed });
+      }
+      if (role !== 'all') {
+        // issue 7: one scale-out role; it stops on SIGTERM/SIGINT like the embedded runner.
+        if (values.demo) throw new UsageError('--demo runs the embedded process only (--role all)');
+        const started = await startRole(role, {
+          config,
+          io,
+          log,
+          httpListen,
+          stateDir: resolve(values['state-dir'] ?? '.tripline'),
+          ...(year !== undefined ? { year } : {}),
+          pickSources: () => pickSources(config, io),
+        });
+        if (started.httpPort !== undefined) log.info({ port: started.httpPort, role }, 'serving /metrics, /healthz, /readyz');
+        const fatal = started.fatal.then(async (e) => {
+          log.error({ code: 'TRIP_KAFKA_FATAL', err: e.message, role }, 'a kafka consumer stopped for good; exiting');
+          await started.stop().catch(() => undefined);
+          return 1;
+        });
+        return Promise.race([waitForSignals(started, values.config, io, log, early), fatal]);
+      }
+      const sources = pickSources(config, io);
+      const runtime = new LiveRuntime({
         config,
-        io,
-        log,
-        httpListen,
+        sources,
+        makeCollector,
+        sinks: buildSinks(config, io),
         stateDir: resolve(values['state-dir'] ?? '.tripline'),
-        ...(year !== undefined ? { year } : {}),
-        pickSources: () => pickSources(config, io),
+        httpListen,
+        log,
+        now: io.now,
+        setTimer: (fn, ms) => {
+          const t = setTimeout(fn, ms);
+          return { cancel: () => clearTimeout(t) };
+        },
+        year,
       });
-      if (started.httpPort !== undefined) log.info({ port: started.httpPort, role }, 'serving /metrics, /healthz, /readyz');
-      const fatal = started.fatal.then(async (e) => {
-        log.error({ code: 'TRIP_KAFKA_FATAL', err: e.message, role }, 'a kafka consumer stopped for good; exiting');
-        await started.stop().catch(() => undefined);
-        return 1;
-      });
-      return Promise.race([waitForSignals(started, values.config, io, log), fatal]);
+      await runtime.start();
+      if (runtime.httpPort !== undefined) log.info({ port: runtime.httpPort }, 'serving /metrics, /healthz, /readyz');
+      return waitForSignals(runtime, values.config, io, log, early);
+    } catch (e) {
+      early?.release();
+      throw e;
     }
-    const sources = pickSources(config, io);
-    const runtime = new LiveRuntime({
-      config,
-      sources,
-      makeCollector,
-      sinks: buildSinks(config, io),
-      stateDir: resolve(values['state-dir'] ?? '.tripline'),
-      httpListen,
-      log,
-      now: io.now,
-      setTimer: (fn, ms) => {
-        const t = setTimeout(fn, ms);
-        return { cancel: () => clearTimeout(t) };
-      },
-      year,
-    });
-    await runtime.start();
-    if (runtime.httpPort !== undefined) log.info({ port: runtime.httpPort }, 'serving /metrics, /healthz, /readyz');
-    return waitForSignals(runtime, values.config, io, log);
   },
 };
 
@@ -120,8 +131,23 @@ function pickSources(config: Config, io: CommandIO): SourceConfig[] {
   return d.found.map((f) => f.source);
 }
 
+/** issue 9: signals received before waitForSignals is ready, in arrival order. */
+interface HeldSignals {
+  received: NodeJS.Signals[];
+  release(): void;
+}
+
+/** issue 9: catches SIGTERM/SIGINT/SIGHUP until waitForSignals takes over (see run()). */
+function holdSignals(): HeldSignals {
+  const received: NodeJS.Signals[] = [];
+  const on = (s: NodeJS.Signals) => received.push(s);
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  for (const s of signals) process.on(s, on);
+  return { received, release: () => signals.forEach((s) => process.off(s, on)) };
+}
+
 /** Runs until SIGTERM/SIGINT; SIGHUP reloads. Resolves to the exit code. */
-function waitForSignals(runtime: Pick<LiveRuntime, 'stop'> & Partial<Pick<LiveRuntime, 'reload'>>, configPath: string | undefined, io: CommandIO, log: ReturnType<typeof createLog>): Promise<number> {
+function waitForSignals(runtime: Pick<LiveRuntime, 'stop'> & Partial<Pick<LiveRuntime, 'reload'>>, configPath: string | undefined, io: CommandIO, log: ReturnType<typeof createLog>, early?: HeldSignals): Promise<number> {
   return new Promise<number>((resolveExit) => {
     const onStop = (signal: string) => {
       log.info({ signal }, 'stopping: saving state');
@@ -153,5 +179,12 @@ function waitForSignals(runtime: Pick<LiveRuntime, 'stop'> & Partial<Pick<LiveRu
     process.once('SIGTERM', () => onStop('SIGTERM'));
     process.once('SIGINT', () => onStop('SIGINT'));
     process.on('SIGHUP', onHup);
+    // issue 9: now act on what arrived during start: a stop wins over any reload.
+    if (early) {
+      early.release();
+      const stop = early.received.find((s) => s !== 'SIGHUP');
+      if (stop) onStop(stop);
+      else if (early.received.includes('SIGHUP')) onHup();
+    }
   });
 }
