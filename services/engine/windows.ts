@@ -7,7 +7,11 @@
 //   time is within [time(E) − window, time(E)]; its count is the sum of their weights.
 // - An entry fires when its window count exceeds the threshold and no firing of the
 //   same key lies within `cooldown` of it (either side, in event time). The alert is
-//   anchored on that entry's dedupe id.
+//   anchored on that entry's event TIME, not its dedupe id: when many entries share one
+//   timestamp (2,600 failed logins in one second), which of them crosses depends on
+//   arrival order, and Loki or Kafka need not keep the file's order within an instant;
+//   the instant of the crossing does not depend on it. The cooldown keeps two firings
+//   of one key from sharing an instant.
 // - An out-of-order entry (within the allowed lateness) is inserted at its canonical
 //   place, evaluated as an in-order run would have evaluated it, and the later entries
 //   whose windows it pushes over the threshold are re-checked; entries that were
@@ -35,7 +39,7 @@ export interface WindowParams {
 /** One crossing: everything the engine needs to build the alert. */
 export interface WindowFiring {
   key: string;
-  /** Dedupe id of the triggering entry: the alert id's anchor. */
+  /** Event time of the triggering entry ("t:<ms>.<ns>"): the alert id's anchor. */
   anchor: string;
   count: number;
   triggerMs: number;
@@ -142,7 +146,7 @@ export class ThresholdWindows {
       .map(([value, n]) => ({ value, count: n }));
     return {
       key,
-      anchor: w.dedupe(j),
+      anchor: `t:${w.ms(j)}.${w.ns(j)}`,
       count,
       triggerMs: w.ms(j),
       triggerNs: w.ns(j),

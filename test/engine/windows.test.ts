@@ -73,7 +73,7 @@ describe('threshold windows', () => {
       runbook: 'docs/runbooks.md#tt',
       tags: ['T0000'],
     });
-    expect(a!.id).toBe(alertId('TT', 'host1', events[3]!.id));
+    expect(a!.id).toBe(alertId('TT', 'host1', `t:${events[3]!.tsMs}.${events[3]!.tsSubNs}`));
     expect(a!.id).toMatch(/^[0-9a-f]{24}$/);
     expect(a!.evidence.map((x) => x.position)).toEqual(events.map((e) => e.source.position));
   });
@@ -238,5 +238,22 @@ describe('bounded keys', () => {
     feed(engine, events, false);
     expect(engine.stats().keys.TT).toBeLessThan(200);
     expect(engine.stats().evictions.TT).toBe(0);
+  });
+});
+
+describe('threshold ids within one instant', () => {
+  it('the same alert id whatever the arrival order of entries sharing a timestamp', async () => {
+    const { S2 } = await import('../../rules/ssh/s2-brute-force.js');
+    const { Engine } = await import('../../services/engine/engine.js');
+    const { Config } = await import('../../schemas/config.js');
+    const { parseLine } = await import('../helpers/events.js');
+    // 15 failures from one address in the same second, in two different orders.
+    const lines = Array.from({ length: 15 }, (_, i) => `Jun 10 00:00:01 pve sshd[${500 + i}]: Failed password for root from 203.0.113.9 port ${40000 + i} ssh2`);
+    const ids = [lines, [...lines].reverse()].map((ls) => {
+      const engine = new Engine({ rules: [S2], config: Config.parse({}) });
+      return ls.flatMap((l) => engine.push({ event: parseLine('syslog', l), line: l })).map((a) => a.id);
+    });
+    expect(ids[0]).toHaveLength(1);
+    expect(ids[1]).toEqual(ids[0]);
   });
 });

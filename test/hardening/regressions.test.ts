@@ -174,3 +174,28 @@ describe('signal handling bugs found by the chaos tests', () => {
     }
   });
 });
+
+describe('sink bugs found by the chaos tests', () => {
+  it('the file sink never writes an id it already holds, even when it comes back as a new outbox row (state lost)', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { FileSink } = await import('../../services/sinks/file.js');
+    const { makeAlert } = await import('../helpers/alerts.js');
+    const { jsonlIds } = await import('../helpers/cli-process.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tripline-filesink-'));
+    try {
+      const path = join(dir, 'alerts.jsonl');
+      const old = makeAlert({ ts: '2026-06-10T00:00:00Z', n: 1 });
+      const fresh = makeAlert({ ts: '2026-06-10T00:00:01Z', n: 2 });
+      writeFileSync(path, `${JSON.stringify(old)}\n`);
+      const sink = new FileSink(path); // a restart on lost state: the router asks the file first
+      await sink.alreadyDelivered();
+      expect(await sink.send([old, fresh])).toEqual({ ok: true });
+      expect(await sink.send([fresh])).toEqual({ ok: true });
+      expect(jsonlIds(path)).toEqual([old.id, fresh.id]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

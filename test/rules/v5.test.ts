@@ -61,7 +61,7 @@ describe('V5 Vault auth failures', () => {
     expect(alerts).toHaveLength(1);
     const a = alerts[0]!;
     expect(a).toMatchObject({ rule: 'V5', key: '198.51.100.7', count: 11, severity: 'warning', runbook: 'docs/runbooks.md#v5' });
-    expect(a.id).toBe(alertId('V5', '198.51.100.7', 'r-10'));
+    expect(a.id).toBe(alertId('V5', '198.51.100.7', `t:${Date.parse(a.ts)}.0`));
     expect(a.summary).toBe('11 failed Vault requests in 20 s from 198.51.100.7 (11) on auth/userpass/login/admin (11)');
     expect(a.fields.details).toMatchObject({ failures: 11, topPaths: ['auth/userpass/login/admin (11)'], errors: ['login error in response data (11)'] });
     expect(a.evidence.every((e) => JSON.parse(e.line).type === 'response')).toBe(true);
