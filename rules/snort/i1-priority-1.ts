@@ -3,7 +3,7 @@
 // Key = gid:sid + source address + destination address.
 // Must not fire: priority 2-4 (I2, digest only), no priority (Snort 3 fast prints 0 for
 // "not set", which the parser turns into null).
-import { defineRule, type MatchRule } from '../define.js';
+import { defineRule, type Finding, type MatchRule } from '../define.js';
 import type { SecurityEvent } from '../../schemas/event.js';
 
 /** `198.51.100.9:49152` or the bare address when there is no port. */
@@ -11,6 +11,23 @@ export function endpoint(p: { ip: string; port: number | null }): string {
   if (!p.ip) return '(no address)';
   if (p.port === null) return p.ip;
   return p.ip.includes(':') ? `[${p.ip}]:${p.port}` : `${p.ip}:${p.port}`;
+}
+
+/** The fields and summary shared by I1 and I2: who talked to whom, and the signature. */
+export function idsFinding(e: SecurityEvent, key: string): Finding {
+  const i = e.ids!;
+  return {
+    key,
+    summary: `Snort saw "${i.message}" (${i.gid}:${i.sid}, priority ${i.priority}) from ${endpoint(i.src)} to ${endpoint(i.dst)} over ${i.proto}`,
+    fields: {
+      actor: i.src.ip || null,
+      actorKind: 'unknown',
+      addresses: [i.src.ip, i.dst.ip].filter((a) => a !== ''),
+      target: endpoint(i.dst),
+      host: e.host,
+      details: idsDetails(e),
+    },
+  };
 }
 
 /** Details shared by I1 and I2. */
@@ -41,17 +58,6 @@ export const I1: MatchRule = defineRule({
   match(e) {
     const i = e.ids;
     if (!i || i.priority !== 1) return null;
-    return {
-      key: `${i.gid}:${i.sid} ${i.src.ip || '-'} ${i.dst.ip || '-'}`,
-      summary: `Snort saw "${i.message}" (${i.gid}:${i.sid}, priority 1) from ${endpoint(i.src)} to ${endpoint(i.dst)} over ${i.proto}`,
-      fields: {
-        actor: i.src.ip || null,
-        actorKind: 'unknown',
-        addresses: [i.src.ip, i.dst.ip].filter((a) => a !== ''),
-        target: endpoint(i.dst),
-        host: e.host,
-        details: idsDetails(e),
-      },
-    };
+    return idsFinding(e, `${i.gid}:${i.sid} ${i.src.ip || '-'} ${i.dst.ip || '-'}`);
   },
 });

@@ -4,7 +4,7 @@
 // Must not fire: priority 1 (I1), no priority (null), or a custom priority above 4 (the
 // rules.md range is 2-4; such rules should be given a classtype priority in range).
 import { defineRule, type MatchRule } from '../define.js';
-import { endpoint, idsDetails } from './i1-priority-1.js';
+import { idsFinding } from './i1-priority-1.js';
 
 export const I2: MatchRule = defineRule({
   kind: 'match',
@@ -20,17 +20,6 @@ export const I2: MatchRule = defineRule({
   match(e) {
     const i = e.ids;
     if (!i || i.priority === null || i.priority < 2 || i.priority > 4) return null;
-    return {
-      key: `${i.gid}:${i.sid}`,
-      summary: `Snort saw "${i.message}" (${i.gid}:${i.sid}, priority ${i.priority}) from ${endpoint(i.src)} to ${endpoint(i.dst)} over ${i.proto}`,
-      fields: {
-        actor: i.src.ip || null,
-        actorKind: 'unknown',
-        addresses: [i.src.ip, i.dst.ip].filter((a) => a !== ''),
-        target: endpoint(i.dst),
-        host: e.host,
-        details: idsDetails(e),
-      },
-    };
+    return idsFinding(e, `${i.gid}:${i.sid}`);
   },
 });
