@@ -20,6 +20,7 @@ import type { InputKind } from '../../schemas/event.js';
 import type { SourceConfig } from '../../schemas/run-config.js';
 import type { CollectedBatch, Collector, SourcePosition } from '../collectors/types.js';
 import { parsers } from '../parsers/index.js';
+import { ParseContexts } from '../parsers/contexts.js';
 import type { ParseContext, ParseError, Parser } from '../parsers/types.js';
 import { compilePrefilter, type LinePrefilter } from '../engine/prefilter.js';
 import { rules } from '../../rules/index.js';
@@ -84,13 +85,15 @@ export class CollectRole {
   private topic!: string;
   private readonly collectors: Collector[] = [];
   private readonly stampers = new Map<string, SourceStamper>();
-  private readonly contexts = new Map<string, ParseContext>();
+  private readonly contexts: ParseContexts;
   private readonly prefilters = new Map<InputKind, LinePrefilter | null>();
   private http: { close(): Promise<void>; port: number } | undefined;
   private stopping: Promise<void> | undefined;
   private opened = false;
 
-  constructor(private readonly o: CollectRoleOptions) {}
+  constructor(private readonly o: CollectRoleOptions) {
+    this.contexts = new ParseContexts(o.year);
+  }
 
   get httpPort(): number | undefined {
     return this.http?.port;
@@ -135,12 +138,7 @@ export class CollectRole {
   }
 
   private context(source: string, kind: InputKind): ParseContext {
-    let ctx = this.contexts.get(source);
-    if (!ctx) {
-      ctx = { kind, sourceName: source, position: '', year: this.o.year, carry: {} };
-      this.contexts.set(source, ctx);
-    }
-    return ctx;
+    return this.contexts.get(source, kind);
   }
 
   /** One collector batch: parse, stamp, produce (acks=all), then commit the position. */

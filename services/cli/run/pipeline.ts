@@ -14,6 +14,7 @@ import type { InputKind } from '../../../schemas/event.js';
 import type { CollectedBatch, SourcePosition } from '../../collectors/types.js';
 import type { Engine } from '../../engine/engine.js';
 import { parsers } from '../../parsers/index.js';
+import { ParseContexts } from '../../parsers/contexts.js';
 import type { ParseContext } from '../../parsers/types.js';
 import type { StateStore } from '../../state/store.js';
 import { TriplineError } from '../../lib/errors.js';
@@ -43,12 +44,14 @@ export interface PipelineOptions {
 
 export class LivePipeline {
   private tail: Promise<void> = Promise.resolve();
-  private readonly contexts = new Map<string, ParseContext>();
+  private readonly contexts: ParseContexts;
   private lastSnapshotMs = Number.NEGATIVE_INFINITY;
   private readonly newestEventMs = new Map<string, number>();
   private stopped = false;
 
-  constructor(private readonly o: PipelineOptions) {}
+  constructor(private readonly o: PipelineOptions) {
+    this.contexts = new ParseContexts(o.year);
+  }
 
   /** Queues a batch; resolves once it is committed (backpressure for the collector). */
   handle(batch: CollectedBatch): Promise<void> {
@@ -94,12 +97,7 @@ export class LivePipeline {
   }
 
   private context(source: string, kind: InputKind): ParseContext {
-    let ctx = this.contexts.get(source);
-    if (!ctx) {
-      ctx = { kind, sourceName: source, position: '', year: this.o.year, carry: {} };
-      this.contexts.set(source, ctx);
-    }
-    return ctx;
+    return this.contexts.get(source, kind);
   }
 
   private async process(batch: CollectedBatch): Promise<void> {
