@@ -24,6 +24,9 @@ import type { Silence } from '../../schemas/routing.js';
 
 export type SetTimer = (fn: () => void, ms: number) => { cancel(): void };
 
+/** issue 9: the longest the lane ever waits for a retry (backoff, Retry-After); see rebase(). */
+export const MAX_WAIT_MS = 3_600_000;
+
 export interface LaneOptions {
   sink: Sink;
   policy: SinkPolicy;
@@ -52,6 +55,10 @@ export class Lane {
   private timerAt = Number.POSITIVE_INFINITY;
   private lastSendMs = Number.NEGATIVE_INFINITY;
   private blockedUntil = Number.NEGATIVE_INFINITY;
+  /** issue 9: the wall time the previous round saw, to notice the clock stepping back. */
+  private lastSeenMs = Number.NEGATIVE_INFINITY;
+  /** issue 9: the longest retry wait this lane has set (a stored retry time further ahead predates a step back). */
+  private longestWait = 0;
   private readonly extras: Extra[] = [];
 
   constructor(private readonly o: LaneOptions) {}
@@ -106,8 +113,28 @@ export class Lane {
     });
   }
 
+  /**
+   * issue 9 (hardening): the wall clock can step back (NTP, a VM restored from a snapshot).
+   * Every wait here is "until wall time X"; after a step back by D, the times taken before
+   * it (last send, Retry-After, and the ready and retry times stored in state.db) lay D
+   * in the future, and every sink stalled for D: hours, a day. The in-memory ones move
+   * back with the clock; a stored time further ahead than the lane itself waits (groupWait;
+   * the longest backoff or Retry-After it set, at least maxBackoffMs) counts as due now.
+   * A step forward strands a timer armed for a wall time now past: schedule() replaces it.
+   * Each message is still sent once either way.
+   */
+  private rebase(t: number): void {
+    if (t < this.lastSeenMs - 1000) {
+      const d = this.lastSeenMs - t;
+      this.lastSendMs -= d;
+      this.blockedUntil -= d;
+    }
+    this.lastSeenMs = t;
+  }
+
   private async round(): Promise<void> {
     const { store, sink, policy, now } = this.o;
+    this.rebase(now()); // issue 9
     const routed = routeNew({ store, sink: sink.name, policy, silences: this.o.silences(), now: now(), metrics: this.o.metrics });
     // issue 9: a flood is bounded right after routing (outbox.ts OVERFLOW_CODE): the most
     // severe and oldest alerts stay queued, the rest are settled here as not posted.
@@ -132,7 +159,12 @@ export class Lane {
       }
       const head = store.routes.head(sink.name);
       if (!head) return;
-      const at = Math.max(gate, head.readyMs, head.nextAttemptMs ?? Number.NEGATIVE_INFINITY);
+      // issue 9: stored times beyond anything the lane would set were set before a clock step back.
+      const t = now();
+      const ready = head.readyMs > t + Math.max(policy.groupWaitMs, 0) + 1000 ? t : head.readyMs;
+      const maxRetryWait = Math.max(this.longestWait, this.o.maxBackoffMs ?? 300_000) + 1000;
+      const retryAt = head.nextAttemptMs !== null && head.nextAttemptMs > t + maxRetryWait ? t : (head.nextAttemptMs ?? Number.NEGATIVE_INFINITY);
+      const at = Math.max(gate, ready, retryAt);
       if (at > now()) return this.schedule(at);
       const alerts = store.routes.members(sink.name, head.groupKey);
       if (alerts.length === 0) continue;
@@ -152,7 +184,8 @@ export class Lane {
         continue;
       }
       this.noteRetryAfter(f);
-      const wait = f.retryAfterMs ?? this.backoff(head.attempts + 1);
+      const wait = Math.min(MAX_WAIT_MS, f.retryAfterMs ?? this.backoff(head.attempts + 1)); // issue 9: bounded (rebase)
+      this.longestWait = Math.max(this.longestWait, wait);
       const next = now() + wait;
       store.routes.settle(ids, sink.name, { ok: false, permanent: false, nextAttemptMs: next, code: f.code });
       this.o.log.warn({ code: f.code, sink: sink.name, alerts: ids.length, attempt: head.attempts + 1, retryInMs: wait }, `${f.message}: will retry`);
@@ -171,12 +204,17 @@ export class Lane {
   }
 
   private noteRetryAfter(f: SendFailure): void {
-    if (f.retryAfterMs !== undefined) this.blockedUntil = Math.max(this.blockedUntil, this.o.now() + f.retryAfterMs);
+    if (f.retryAfterMs !== undefined) {
+      this.blockedUntil = Math.max(this.blockedUntil, this.o.now() + Math.min(MAX_WAIT_MS, f.retryAfterMs));
+      this.longestWait = Math.max(this.longestWait, Math.min(MAX_WAIT_MS, f.retryAfterMs));
+    }
   }
 
   private schedule(atMs: number): void {
     if (!this.running) return;
-    if (this.timer && this.timerAt <= atMs) return;
+    // issue 9: a timer armed for a wall time already past was armed before the clock stepped
+    // forward (it fires on its own, monotonic, schedule): replace it rather than wait for it.
+    if (this.timer && this.timerAt <= atMs && this.timerAt >= this.o.now() - 1000) return;
     this.timer?.cancel();
     this.timerAt = atMs;
     this.timer = this.o.setTimer(() => {

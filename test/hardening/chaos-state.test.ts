@@ -117,7 +117,7 @@ describe('a full disk under the state directory', () => {
 
   it('the store size cap (maxDbBytes): commits fail clearly, the batch is held and retried, then goes through once', async () => {
     const stateDir = join(dir, 'cap');
-    const store = new StateStore({ stateDir, maxDbBytes: 96 * 1024 });
+    const store = new StateStore({ stateDir, maxDbBytes: 192 * 1024 });
     store.open();
     const config = Config.parse({ health: { wallClock: false } });
     const engine = new Engine({ rules, config, sources: [{ name: 'auth', kind: 'syslog' }] });

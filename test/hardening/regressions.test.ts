@@ -199,3 +199,38 @@ describe('sink bugs found by the chaos tests', () => {
     }
   });
 });
+
+describe('router bugs found by the flood tests', () => {
+  it('finding the next message costs the same with 20,000 alerts decided as with 20 (it was a GROUP BY over all of them)', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { StateStore } = await import('../../services/state/store.js');
+    const { routeNew } = await import('../../services/router/route-new.js');
+    const { policyFor } = await import('../../services/router/policies.js');
+    const { Config } = await import('../../schemas/config.js');
+    const { makeAlert } = await import('../helpers/alerts.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tripline-head-'));
+    const store = new StateStore({ stateDir: dir, synchronous: 'normal', now: () => Date.parse('2026-06-10T00:00:00Z') });
+    store.open();
+    try {
+      const policy = policyFor('file', Config.parse({}));
+      store.routes.initSink('file'); // before the alerts: a sink added later skips what was there
+      for (let b = 0; b < 20; b++) store.commit({ positions: {}, alerts: Array.from({ length: 1000 }, (_, i) => makeAlert({ key: `k ${b} ${i}`, ts: '2026-06-10T00:00:00Z', n: b * 1000 + i })) });
+      routeNew({ store, sink: 'file', policy, silences: [], now: Date.parse('2026-06-10T00:00:00Z') });
+      let sent = 0;
+      const t0 = performance.now();
+      for (let head = store.routes.head('file'); head; head = store.routes.head('file')) {
+        const ids = store.routes.members('file', head.groupKey).map((a) => a.id);
+        store.routes.settle(ids, 'file', { ok: true });
+        sent += ids.length;
+      }
+      const perMessageMs = (performance.now() - t0) / (20_000 / policy.maxGroupSize);
+      expect(sent).toBe(20_000);
+      expect(perMessageMs).toBeLessThan(10); // was ~100-190 ms at this size, and linear in it
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

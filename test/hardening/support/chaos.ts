@@ -3,7 +3,7 @@
 // random instants.
 import { writeFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import { runCli, startCli, type Proc } from '../../helpers/cli-process.js';
+import { runCli, startCli, waitFor, type Proc } from '../../helpers/cli-process.js';
 
 export function runConfig(o: { input: string; sink: string; extra?: string[] }): string {
   return [
@@ -35,8 +35,10 @@ export async function replayIds(input: string, kind = 'syslog'): Promise<string[
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the CLI, waits `delayMs`, SIGKILLs it; returns its output so far. */
-export async function killAfter(args: string[], delayMs: number, opts: { env?: NodeJS.ProcessEnv; beforeKill?: (p: Proc) => Promise<void> } = {}): Promise<{ stderr: string; stdout: string; died: boolean; signal: NodeJS.Signals | null; code: number | null }> {
+export async function killAfter(args: string[], delayMs: number, opts: { env?: NodeJS.ProcessEnv; beforeKill?: (p: Proc) => Promise<void>; after?: RegExp } = {}): Promise<{ stderr: string; stdout: string; died: boolean; signal: NodeJS.Signals | null; code: number | null }> {
   const p = startCli(args, { env: opts.env });
+  // `after`: count the delay from the first stderr line matching it (a stage of start-up).
+  if (opts.after) await waitFor(() => opts.after!.test(p.stderr()) || p.child.exitCode !== null, 60_000, `${opts.after} in the output`);
   const exitedEarly = await Promise.race([p.exited.then(() => true), sleep(delayMs).then(() => false)]);
   if (!exitedEarly) {
     await opts.beforeKill?.(p);
