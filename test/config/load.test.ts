@@ -166,7 +166,7 @@ describe('environment interpolation', () => {
   });
 
   it('never prints an interpolated value, even where it is invalid or repeated through an alias', () => {
-    const secret = 'https://hooks.slack.com/services/T000/B000/XXXXSECRET';
+    const secret = 'https://webhook.example.invalid/services/T000/B000/XXXXSECRET';
     const p = problems('networks:\n  trusted: [&hook "${SLACK_URL}"]\n  lab: [*hook]\nengine:\n  maxKeys: ${SLACK_URL}\n', { SLACK_URL: secret });
     expect(p).toEqual([
       { path: 'networks.trusted[0]', message: 'the value of ${SLACK_URL} (not shown) is not a valid IPv4/IPv6 address or CIDR', line: 2 },

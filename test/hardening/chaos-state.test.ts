@@ -59,7 +59,7 @@ function tryMountTmpfs(at: string, size: string): boolean {
 }
 
 describe('a full disk under the state directory', () => {
-  it('tripline run on a 4 MB tmpfs: TRIP_STATE_DISK_FULL while full, no corruption, everything delivered once when space returns', async (ctx) => {
+  it('tripline run on a 4 MB tmpfs: TRIP_STATE_DISK_FULL while full, no corruption, everything delivered once when space returns (skipped where a tmpfs cannot be mounted, i.e. not root; the maxDbBytes test covers the same path)', async (ctx) => {
     const mnt = join(dir, 'tmpfs');
     if (!tryMountTmpfs(mnt, '4m')) {
       figures['full disk (tmpfs)'] = 'skipped: cannot mount a tmpfs here (not root); the maxDbBytes test below covers the code path';

@@ -20,7 +20,7 @@ import { HOSTILE_TOKENS, mutated, soup } from './support/arbitraries.js';
 import { prototypeFingerprint, report, unpolluted } from './support/report.js';
 
 const SECRETS: Record<string, string> = {
-  SLACK_HOOK: 'https://hooks.slack.com/services/T0FAKE/B0FAKE/SeKrEtWeBhOoK4242',
+  SLACK_HOOK: 'https://webhook.example.invalid/services/T0FAKE/B0FAKE/SeKrEtWeBhOoK4242',
   LOKI_PASS: 'l0ki-pa55-SeKrEt-7781',
   KAFKA_PASS: 'k4fka-SASL-SeKrEt-9913',
   NUMERIC_SECRET: '918273645546372819', // a secret that looks like a number

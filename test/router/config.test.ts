@@ -25,7 +25,7 @@ describe('route, grafana and sink config', () => {
       '  groupwait: 10s',
       'grafana: { url: "not a url" }',
       'sinks:',
-      '  slack: { webhookUrl: "hooks.slack.com/services/TSECRET/BSECRET/XSECRET", minSeverity: loud }',
+      '  slack: { webhookUrl: "webhook.example.invalid/services/TSECRET/BSECRET/XSECRET", minSeverity: loud }',
       '  alertmanager: {}',
     ].join('\n');
     const r = parseConfigText(text, 'c.yaml', {});
