@@ -69,15 +69,14 @@ export const DEPTH_MARKER = `[tripline: nested deeper than ${MAX_JSON_DEPTH} lev
  * serialized the event: `tripline parse --format jsonl`, and the Kafka collect role, which
  * retried the same batch for ever. The event is kept (rejecting it would let deep nesting
  * hide an action from the rules); only the values below MAX_JSON_DEPTH become
- * DEPTH_MARKER. No real audit record comes near 100 levels. Cost: a character count for
- * every line, and a walk only for lines with more than MAX_JSON_DEPTH brackets.
+ * DEPTH_MARKER. No real audit record comes near 100 levels. Cost: counting the brackets of
+ * every line, and a walk only for lines with more than MAX_JSON_DEPTH of them.
  */
 export function capDepth(value: unknown, line: string): void {
+  // Fewer than MAX_JSON_DEPTH brackets in all cannot nest deeper (indexOf: fast per bracket).
   let openers = 0;
-  for (let i = 0; i < line.length && openers <= MAX_JSON_DEPTH; i++) {
-    const c = line.charCodeAt(i);
-    if (c === 123 || c === 91) openers++; // { [
-  }
+  for (let i = line.indexOf('{'); i >= 0 && openers <= MAX_JSON_DEPTH; i = line.indexOf('{', i + 1)) openers++;
+  for (let i = line.indexOf('['); i >= 0 && openers <= MAX_JSON_DEPTH; i = line.indexOf('[', i + 1)) openers++;
   if (openers <= MAX_JSON_DEPTH) return;
   // Iterative walk: recursion is exactly what must not happen here.
   const stack: Array<{ v: object; depth: number }> = [];

@@ -114,8 +114,21 @@ function tryOpen(
     if (existsSync(dbPath)) {
       // Checked through a read-only connection: closing a read-write one would checkpoint
       // the WAL into the damaged file and delete it, destroying the evidence we keep.
-      db = new DatabaseSync(dbPath, { readOnly: true, timeout: timeoutMs });
-      const rows = db.prepare('PRAGMA quick_check(5)').all() as Array<Record<string, unknown>>;
+      let rows: Array<Record<string, unknown>>;
+      try {
+        db = new DatabaseSync(dbPath, { readOnly: true, timeout: timeoutMs });
+        rows = db.prepare('PRAGMA quick_check(5)').all() as Array<Record<string, unknown>>;
+      } catch (e) {
+        // issue 9 (hardening): SQLITE_READONLY here is not damage: the file needs a writer
+        // first (a hot rollback journal left by a kill -9 while the new database was being
+        // created, before WAL mode: SQLITE_READONLY_ROLLBACK; or a WAL index that needs
+        // recovery). The read-only check failed and tripline refused to start, for good,
+        // blaming permissions. A read-write connection rolls back or recovers, then checks.
+        if (sqliteCode(e) !== SQLITE.READONLY) throw e;
+        db?.close();
+        db = new DatabaseSync(dbPath, { timeout: timeoutMs });
+        rows = db.prepare('PRAGMA quick_check(5)').all() as Array<Record<string, unknown>>;
+      }
       db.close();
       db = undefined;
       const problems = rows.map((r) => String(Object.values(r)[0])).filter((t) => t !== 'ok');

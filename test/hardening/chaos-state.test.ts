@@ -7,7 +7,7 @@
 // - state files truncated or garbled by hand: tripline recovers (moves the damaged file
 //   aside, or drops the unreadable row), says so, and carries on; the file sink (its own
 //   delivered-id log) still never gets an alert twice.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -197,6 +197,16 @@ const DAMAGES: Damage[] = [
   { name: 'the engine checkpoint garbled', expect: /TRIP_STATE_DROPPED/, damage: (d) => sql(d, `UPDATE engine SET snapshot_json = 'not json', positions_json = '[1,2'`) },
   { name: 'an outbox row garbled', expect: null, damage: (d) => sql(d, `UPDATE outbox SET alert_json = '{"id":' WHERE seq = (SELECT max(seq) FROM outbox)`) },
   { name: 'the lock file holds garbage', expect: null, damage: (d) => writeFileSync(join(d, 'lock'), '\u0000\u0001garbage{') },
+  {
+    name: 'a hot rollback journal (killed while creating the database)',
+    expect: null,
+    damage: (d) => {
+      for (const f of ['state.db', 'state.db-wal', 'state.db-shm']) rmSync(join(d, f), { force: true });
+      const db = join(d, 'state.db');
+      spawnSync(process.execPath, ['-e', `const { DatabaseSync } = require('node:sqlite'); const d = new DatabaseSync(${JSON.stringify(db)}); d.exec('BEGIN'); d.exec('CREATE TABLE t(x)'); for (let i = 0; i < 3000; i++) d.exec("INSERT INTO t VALUES ('" + 'x'.repeat(1000) + "')"); process.kill(process.pid, 'SIGKILL');`]);
+      if (!existsSync(`${db}-journal`)) throw new Error('no hot journal was left');
+    },
+  },
   { name: 'silences.json garbled', expect: /TRIP_SILENCE_FILE/, damage: (d) => writeFileSync(join(d, 'silences.json'), '{"version":1,"silences":[{') },
 ];
 

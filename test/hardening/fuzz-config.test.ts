@@ -66,7 +66,7 @@ const slot = (good: fc.Arbitrary<unknown>) => fc.oneof({ weight: 4, arbitrary: g
 const dur = fc.constantFrom('30s', '5m', '1h', '100ms', '0s', '-1s', 'soon', '${THRESH}s');
 const cidr = fc.constantFrom('10.0.0.0/8', '::1', '192.168.1.0/24', '10.0.0.0/33', 'not-a-cidr', '${CIDR}', '1.2.3.4/0');
 const severity = fc.constantFrom('critical', 'warning', 'info', 'fatal');
-const url = fc.constantFrom('http://127.0.0.1:3100', 'https://hooks.slack.com/services/T/B/X', 'ftp://x', 'not a url', 'http://user:pw@loki:3100');
+const url = fc.constantFrom('http://127.0.0.1:3100', 'https://webhook.example.invalid/services/T/B/X', 'ftp://x', 'not a url', 'http://user:pw@loki:3100');
 
 /** [path, value] menu over the whole Config: every block, every secret-bearing field. */
 const MENU: Array<[string, fc.Arbitrary<unknown>]> = [

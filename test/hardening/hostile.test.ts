@@ -189,7 +189,7 @@ describe('hostile text in every attacker-controlled field', () => {
     store.open();
     try {
       store.commit({ positions: {}, alerts: all });
-      const config = Config.parse({ ...LINKED, sinks: { slack: { webhookUrl: 'https://hooks.slack.example/services/T/B/X' } } });
+      const config = Config.parse({ ...LINKED, sinks: { slack: { webhookUrl: 'https://webhook.example.invalid/services/T/B/X' } } });
       const { layout } = store.read((db) =>
         composeDigest(db, { fromMs: Date.parse('2026-06-09T09:00:00Z'), toMs: Date.parse('2026-06-10T09:00:00Z'), config, silences: [], configuredSources: SOURCES }),
       );

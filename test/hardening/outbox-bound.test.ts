@@ -98,7 +98,7 @@ describe('outbox flood bounds', () => {
     const s = open();
     s.commit({ positions: {}, alerts: Array.from({ length: 25 }, (_, i) => alert(i)) });
     s.outbox.shed('slack', 5);
-    const config = Config.parse({ sinks: { slack: { webhookUrl: 'https://hooks.slack.example/services/T/B/X' } } });
+    const config = Config.parse({ sinks: { slack: { webhookUrl: 'https://webhook.example.invalid/services/T/B/X' } } });
     const { layout } = s.read((db) => composeDigest(db, { fromMs: now - 24 * 3_600_000, toMs: now + 1, config, silences: [] }));
     expect(formatDigestText(layout)).toMatch(/TRIP_ROUTE_OVERFLOW ×20/);
   });

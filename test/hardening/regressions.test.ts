@@ -234,3 +234,28 @@ describe('router bugs found by the flood tests', () => {
     }
   });
 });
+
+describe('state store bugs found by the chaos tests', () => {
+  it('a hot rollback journal (kill -9 while the database was being created) is rolled back at open, not refused as read-only', async () => {
+    const { mkdtempSync, rmSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawnSync } = await import('node:child_process');
+    const { StateStore } = await import('../../services/state/store.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tripline-hotjournal-'));
+    try {
+      const db = join(dir, 'state.db');
+      // A writer killed mid-transaction before WAL mode: the rollback journal stays behind.
+      spawnSync(process.execPath, ['-e', `const { DatabaseSync } = require('node:sqlite'); const d = new DatabaseSync(${JSON.stringify(db)}); d.exec('BEGIN'); d.exec('CREATE TABLE t(x)'); for (let i = 0; i < 3000; i++) d.exec("INSERT INTO t VALUES ('" + 'x'.repeat(1000) + "')"); process.kill(process.pid, 'SIGKILL');`]);
+      expect(existsSync(`${db}-journal`)).toBe(true);
+      const store = new StateStore({ stateDir: dir });
+      const report = store.open(); // threw TRIP_STATE_DIR "cannot open ... for writing (attempt to write a readonly database)"
+      expect(report.recovered).toBe(false);
+      store.commit({ positions: { auth: { offset: 1 } }, alerts: [] });
+      expect(store.load().positions).toEqual({ auth: { offset: 1 } });
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
