@@ -51,6 +51,9 @@ describe('crash safety of tripline run', () => {
     expect(killedAt.filter((n) => n > 0 && n < 200).length).toBeGreaterThanOrEqual(3);
 
     const final = startCli(args);
+    // Signals before start-up finished would meet Node's default action, not tripline's
+    // graceful stop: wait until the source is open (the kills above may have delivered all).
+    await waitFor(() => final.stderr().includes('source opened'), 60_000, 'the final run to open its source');
     await waitFor(() => jsonlIds(sink).length >= log.attacks, 120_000, `${log.attacks} delivered alerts`);
     const stopStart = Date.now();
     final.child.kill('SIGTERM');
