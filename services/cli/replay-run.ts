@@ -13,9 +13,12 @@ import type { Config } from '../../schemas/config.js';
 import type { InputKind } from '../../schemas/event.js';
 import { Engine, type EngineSnapshot, type SourceInfo } from '../engine/engine.js';
 import { mergeBatchesByTime } from '../engine/merge.js';
-import { compilePrefilter, type LinePrefilter } from '../engine/prefilter.js';
+import { compileK8sQuietTest, compilePrefilter, type LinePrefilter } from '../engine/prefilter.js';
+import { quietLineOf, type QuietLine } from '../engine/quiet-line.js';
+import { k8sQuietTaker } from './replay-quiet.js';
+import type { K8sRequestView } from '../../rules/define.js';
 import { inputContext, openInput, type InputSpec, type ReadOptions } from '../collectors/file-input.js';
-import { LineSplitter } from '../collectors/line-splitter.js';
+import { LineSplitter, type RawLine } from '../collectors/line-splitter.js';
 import { FRAMERS, type InputRecord } from '../collectors/record-framer.js';
 import { parsers } from '../parsers/index.js';
 import type { ParseResult } from '../parsers/types.js';
@@ -52,24 +55,30 @@ export interface ReplayResult {
   snapshot?: EngineSnapshot;
 }
 
+/** How an input's lines may skip the parse (issue 8): per line, and in place in the chunk (k8s-audit). */
+interface Prefilters {
+  line: LinePrefilter | null;
+  k8sQuiet: ((v: K8sRequestView) => boolean) | null;
+}
+
 /**
  * A record placed in event time; a parse error takes the time of its input's previous
- * event. Exactly one of `result` (parsed) and `quiet` (prefiltered: its time) is set.
+ * event. Either `rec` and `result` (parsed) or `quiet` (prefiltered) is set.
  */
 interface Timed {
   tsMs: number;
   tsSubNs: number;
   input: number;
-  rec: InputRecord;
+  rec: InputRecord | null;
   result: ParseResult | null;
-  quiet: EventTime | null;
+  quiet: QuietLine | null;
 }
 
 /** Takes one record placed in event time (a Timed without the object). */
-type Emit = (input: number, tsMs: number, tsSubNs: number, rec: InputRecord, result: ParseResult | null, quiet: EventTime | null) => void;
+type Emit = (input: number, tsMs: number, tsSubNs: number, rec: InputRecord | null, result: ParseResult | null, quiet: QuietLine | null) => void;
 
 /** One input's records, parsed or prefiltered, one batch per chunk read. */
-async function* timedBatches(spec: InputSpec, index: number, opts: ReplayOptions, prefilter: LinePrefilter | null, failures: string[]): AsyncGenerator<Timed[]> {
+async function* timedBatches(spec: InputSpec, index: number, opts: ReplayOptions, prefilter: Prefilters, failures: string[]): AsyncGenerator<Timed[]> {
   let batch: Timed[] = [];
   const emit: Emit = (input, tsMs, tsSubNs, rec, result, quiet) => {
     batch.push({ tsMs, tsSubNs, input, rec, result, quiet });
@@ -85,7 +94,7 @@ async function* timedBatches(spec: InputSpec, index: number, opts: ReplayOptions
  * Reads one file input and emits its records in file order, placed in event time;
  * pauses (yields) after each chunk. A read failure ends the input and is listed.
  */
-async function* readTimed(spec: InputSpec, index: number, opts: ReplayOptions, prefilter: LinePrefilter | null, failures: string[], emit: Emit): AsyncGenerator<void> {
+async function* readTimed(spec: InputSpec, index: number, opts: ReplayOptions, prefilter: Prefilters, failures: string[], emit: Emit): AsyncGenerator<void> {
   let tsMs = Number.NEGATIVE_INFINITY;
   let tsSubNs = 0;
   try {
@@ -98,11 +107,11 @@ async function* readTimed(spec: InputSpec, index: number, opts: ReplayOptions, p
       ctx.position = rec.position;
       ctx.invalidUtf8 = rec.invalidUtf8;
       ctx.truncated = rec.truncated;
-      const quiet = prefilter === null ? null : prefilter(rec.text, ctx);
-      if (quiet !== null) {
-        tsMs = quiet.ms;
-        tsSubNs = quiet.subNs;
-        emit(index, tsMs, tsSubNs, rec, null, quiet);
+      const time = prefilter.line === null ? null : prefilter.line(rec.text, ctx);
+      if (time !== null) {
+        tsMs = time.ms;
+        tsSubNs = time.subNs;
+        emit(index, tsMs, tsSubNs, null, null, quietLineOf(time, rec.position, rec.text));
         return;
       }
       const result = parse(rec.text, ctx);
@@ -112,12 +121,24 @@ async function* readTimed(spec: InputSpec, index: number, opts: ReplayOptions, p
       }
       emit(index, tsMs, tsSubNs, rec, result, null);
     };
+    const each = (line: RawLine): void => {
+      for (const rec of framer.push(line)) handle(rec);
+    };
+    // issue 8: k8s-audit lines are scanned in place in the chunk; a quiet one is never decoded.
+    const taker =
+      prefilter.k8sQuiet === null
+        ? null
+        : k8sQuietTaker(prefilter.k8sQuiet, (quiet) => {
+            tsMs = quiet.ms;
+            tsSubNs = quiet.subNs;
+            emit(index, tsMs, tsSubNs, null, null, quiet);
+          });
     for await (const chunk of opened.stream) {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      for (const line of splitter.push(buf)) for (const rec of framer.push(line)) handle(rec);
+      splitter.pushEach(buf, taker !== null && framer.idle() ? taker : null, each);
       yield;
     }
-    for (const line of splitter.end()) for (const rec of framer.push(line)) handle(rec);
+    for (const line of splitter.end()) each(line);
     for (const rec of framer.end()) handle(rec);
     yield;
   } catch (e) {
@@ -174,15 +195,22 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplayResult> {
   const eventCount = names.map(() => 0);
   const quietCount = names.map(() => 0);
   const errorCount: Array<Record<string, number>> = names.map(() => ({}));
-  const filters = new Map<InputKind, LinePrefilter | null>();
-  const prefilterOf = (kind: InputKind): LinePrefilter | null => {
-    if (opts.prefilter === false) return null;
-    if (!filters.has(kind)) filters.set(kind, compilePrefilter(rules, opts.config, kind));
+  const filters = new Map<InputKind, Prefilters>();
+  const prefilterOf = (kind: InputKind): Prefilters => {
+    if (opts.prefilter === false) return { line: null, k8sQuiet: null };
+    if (!filters.has(kind)) {
+      filters.set(kind, {
+        line: compilePrefilter(rules, opts.config, kind),
+        k8sQuiet: kind === 'k8s-audit' ? compileK8sQuietTest(rules, opts.config) : null,
+      });
+    }
     return filters.get(kind)!;
   };
   const { fromMs, toMs } = opts;
   let seen = 0;
   let lastTs = '';
+  /** The last line was quiet: its time text is built only when progress is printed. */
+  let lastQuiet: QuietLine | null = null;
   const add = (out: Alert[]): void => {
     for (const a of out) alerts.push(a);
   };
@@ -193,15 +221,16 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplayResult> {
     if (q !== null) {
       eventCount[i]!++;
       quietCount[i]!++;
-      lastTs = q.iso;
-      const out = engine.pushQuiet(names[i]!, kinds[i]!, q.ms, q.subNs, q.iso, rec.position, rec.text);
+      lastQuiet = q;
+      const out = engine.pushQuiet(names[i]!, kinds[i]!, q);
       if (out.length > 0) add(out);
     } else {
       const r = result!;
       if (r.ok) {
         eventCount[i]!++;
         lastTs = r.event.ts;
-        add(engine.push({ event: r.event, line: rec.text }));
+        lastQuiet = null;
+        add(engine.push({ event: r.event, line: rec!.text }));
       } else {
         const byCode = errorCount[i]!;
         byCode[r.error.code] = (byCode[r.error.code] ?? 0) + 1;
@@ -212,6 +241,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplayResult> {
       progress.tick(() => {
         const secs = Math.max(0.001, (opts.io.now() - started) / 1000);
         const more = extra.map((s) => `; ${s.progress()}`).join(''); // issue 6: Loki paging progress
+        if (lastQuiet !== null) lastTs = lastQuiet.iso();
         return `replay: ${seen} records (${Math.round(seen / secs)}/s), at ${lastTs}, ${alerts.length} alerts${more}`;
       });
     }

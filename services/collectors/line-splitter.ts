@@ -18,6 +18,12 @@ export interface RawLine {
   truncated: boolean;
 }
 
+/**
+ * Offered a complete, valid UTF-8 line in place: `chunk[from, end)` (without its "\n"),
+ * its 1-based number and byte offset. True: the line is consumed.
+ */
+export type LineTaker = (chunk: Buffer, from: number, end: number, lineNo: number, offset: number) => boolean;
+
 export class LineSplitter {
   private parts: Buffer[] = [];
   private partBytes = 0;
@@ -39,7 +45,30 @@ export class LineSplitter {
   /** Feeds a chunk; returns the lines it completed. */
   push(chunk: Buffer): RawLine[] {
     const out: RawLine[] = [];
-    let from = this.partBytes === 0 && !this.dropping ? this.wholeLines(chunk, out) : 0;
+    this.pushEach(chunk, null, (l) => out.push(l));
+    return out;
+  }
+
+  /**
+   * Feeds a chunk and hands each line it completes to `each`, in stream order. With
+   * `take` (issue 8: the replay's in-place prefilter), every complete line of a valid
+   * UTF-8 region is first offered to `take` as bytes; a line it takes is consumed
+   * without being decoded (it never reaches `each`).
+   */
+  pushEach(chunk: Buffer, take: LineTaker | null, each: (line: RawLine) => void): void {
+    let from = 0;
+    if (this.partBytes > 0 || this.dropping) {
+      // Complete the held line first, so the rest of the chunk can take the fast path.
+      const nl = chunk.indexOf(10);
+      const end = nl === -1 ? chunk.length : nl;
+      this.append(chunk.subarray(0, end));
+      this.pos += end;
+      if (nl === -1) return;
+      this.pos += 1;
+      each(this.finish());
+      from = nl + 1;
+    }
+    from = this.wholeLines(chunk, from, take, each);
     while (from < chunk.length) {
       const nl = chunk.indexOf(10, from);
       const end = nl === -1 ? chunk.length : nl;
@@ -47,31 +76,33 @@ export class LineSplitter {
       this.pos += end - from;
       if (nl === -1) break;
       this.pos += 1;
-      out.push(this.finish());
+      each(this.finish());
       from = nl + 1;
     }
-    return out;
   }
 
   /**
-   * Fast path (issue 8), same lines as the general one: when no partial line is held,
-   * the chunk's complete lines are checked for UTF-8 once (a 0x0A byte never occurs
+   * Fast path (issue 8), same lines as the general one: from `start` (no partial line
+   * is held there), the chunk's complete lines are checked for UTF-8 once (a 0x0A byte never occurs
    * inside a multi-byte character, so every line of a valid region is valid) and each
    * is decoded straight from the chunk, without a Buffer view per line. Stops before a
    * line over the cap (the general path cuts it); returns where it stopped.
    */
-  private wholeLines(chunk: Buffer, out: RawLine[]): number {
+  private wholeLines(chunk: Buffer, start: number, take: LineTaker | null, each: (line: RawLine) => void): number {
     const last = chunk.lastIndexOf(10);
-    if (last < 0 || !isUtf8(chunk.subarray(0, last + 1))) return 0;
-    let from = 0;
+    if (last < start || !isUtf8(chunk.subarray(start, last + 1))) return start;
+    let from = start;
     while (from <= last) {
       const nl = chunk.indexOf(10, from);
       if (nl - from > this.maxLineBytes) break;
-      const end = nl > from && chunk[nl - 1] === 13 ? nl - 1 : nl;
-      let text = chunk.toString('utf8', from, end);
-      if (this.lineStart === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       this.pos += nl + 1 - from;
-      out.push({ text, lineNo: ++this.lineNo, offset: this.lineStart, bytes: this.pos - this.lineStart, invalidUtf8: false, truncated: false });
+      this.lineNo++;
+      if (take === null || !take(chunk, from, nl, this.lineNo, this.lineStart)) {
+        const end = nl > from && chunk[nl - 1] === 13 ? nl - 1 : nl;
+        let text = chunk.toString('utf8', from, end);
+        if (this.lineStart === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        each({ text, lineNo: this.lineNo, offset: this.lineStart, bytes: this.pos - this.lineStart, invalidUtf8: false, truncated: false });
+      }
       this.lineStart = this.pos;
       from = nl + 1;
     }

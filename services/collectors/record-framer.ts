@@ -19,6 +19,8 @@ export interface InputRecord {
 export interface Framer {
   push(line: RawLine): InputRecord[];
   end(): InputRecord[];
+  /** True when no record is open, so the next line would be a record of its own if it is not "{" (issue 8: the replay's in-place prefilter may consume it). */
+  idle(): boolean;
 }
 
 /** Lines a multi-line record may span before it is cut into single lines again. */
@@ -50,7 +52,7 @@ function joined(lines: RawLine[], text: string): InputRecord {
 }
 
 export function lineFramer(): Framer {
-  return { push: (line) => [single(line)], end: () => [] };
+  return { push: (line) => [single(line)], end: () => [], idle: () => true };
 }
 
 /**
@@ -89,6 +91,7 @@ export function prettyJsonFramer(): Framer {
       return [];
     },
     end: flushAsSingles,
+    idle: () => open.length === 0,
   };
 }
 
@@ -135,6 +138,7 @@ export function journalFramer(): Framer {
       return pretty.push(line);
     },
     end: () => [...closeBlock(), ...pretty.end()],
+    idle: () => block.length === 0 && pretty.idle(),
   };
 }
 

@@ -9,10 +9,14 @@
 //   changes when the source speaks again (that re-arms the rule).
 // - Tracked sources: the configured ones when a list is given (replay: the inputs),
 //   else every source seen; bounded by maxKeys either way.
-// - The source's last line is kept (capped) as the alert's evidence.
+// - The source's last line is kept (capped) as the alert's evidence. issue 8: a
+//   prefiltered line hands it over as a thunk, built only if the silence fires or the
+//   state is saved (most lines are superseded by the next one first).
 import type { Evidence } from '../../schemas/alert.js';
 import type { InputKind } from '../../schemas/event.js';
+import { capLine, MAX_EVIDENCE_CHARS } from './alert-build.js';
 import { CappedMap } from './capped-map.js';
+import type { QuietLine } from './quiet-line.js';
 
 export interface SourceSilenceState {
   kind: InputKind;
@@ -20,6 +24,24 @@ export interface SourceSilenceState {
   /** Start (ms) of the silence that already fired, so it fires once. */
   firedFor: number | null;
   lastLine: Evidence | null;
+}
+
+/** The evidence of a line, or a prefiltered line to build it from (issue 8). */
+export type LazyEvidence = Evidence | QuietLine;
+
+/** Internally the last line may still be a quiet line; its evidence is built on the way out. */
+interface LiveSilenceState extends Omit<SourceSilenceState, 'lastLine'> {
+  lastLine: LazyEvidence | null;
+}
+
+function built(name: string, s: LiveSilenceState): Evidence | null {
+  const l = s.lastLine;
+  if (l !== null && 'evidence' in l) {
+    const q = l.evidence();
+    const capped = q.line.length <= MAX_EVIDENCE_CHARS ? null : capLine(q.line);
+    s.lastLine = { source: name, kind: s.kind, position: q.position, ts: q.ts, line: capped ? capped.line : q.line, truncated: capped !== null };
+  }
+  return s.lastLine as Evidence | null;
 }
 
 export interface DueSilence {
@@ -35,7 +57,7 @@ export interface DueSilence {
 export type AbsenceJson = Array<[string, SourceSilenceState]>;
 
 export class AbsenceTracker {
-  readonly sources: CappedMap<SourceSilenceState>;
+  readonly sources: CappedMap<LiveSilenceState>;
   private readonly fixed: boolean;
   /**
    * issue 8: no unfired silence can be due at or before this watermark (a lower bound
@@ -47,13 +69,13 @@ export class AbsenceTracker {
   private boundFirstMs: number | null = null;
 
   constructor(configured: ReadonlyArray<{ name: string; kind: InputKind }> | undefined, maxKeys: number) {
-    this.sources = new CappedMap<SourceSilenceState>(maxKeys);
+    this.sources = new CappedMap<LiveSilenceState>(maxKeys);
     this.fixed = configured !== undefined;
     for (const s of configured ?? []) this.sources.set(s.name, { kind: s.kind, lastSeenMs: null, firedFor: null, lastLine: null });
   }
 
   /** The source spoke at `ms`. */
-  observe(name: string, kind: InputKind, ms: number, evidence: Evidence): void {
+  observe(name: string, kind: InputKind, ms: number, evidence: LazyEvidence): void {
     const s = this.sources.get(name);
     if (!s) {
       if (this.fixed) return;
@@ -89,7 +111,7 @@ export class AbsenceTracker {
         silentSinceMs: since,
         maxSilenceMs: limit,
         atMs: since + limit,
-        lastLine: s.lastLine,
+        lastLine: built(name, s),
       });
     }
     this.nextDueMs = next;
@@ -98,7 +120,7 @@ export class AbsenceTracker {
   }
 
   toJSON(): AbsenceJson {
-    return [...this.sources.entries()].map(([k, s]) => [k, { ...s }]);
+    return [...this.sources.entries()].map(([k, s]) => [k, { ...s, lastLine: built(k, s) }]);
   }
 
   restore(entries: AbsenceJson): void {

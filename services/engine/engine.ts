@@ -38,6 +38,7 @@
 // - EngineOptions.clockOf: judge lateness on a per-stream clock (source+host) instead of
 //   the source's, for an engine fed by several independently lagging partitions.
 import type { Alert } from '../../schemas/alert.js';
+import type { QuietLine } from './quiet-line.js';
 import type { Config } from '../../schemas/config.js';
 import type { InputKind, SecurityEvent } from '../../schemas/event.js';
 import type { Rule, RuleContext } from '../../rules/define.js';
@@ -237,7 +238,8 @@ export class Engine {
    * window sweep. Not for an engine with clockOf (issue 7: on the Kafka path only the
    * health lane, which has no clockOf, takes quiet lines).
    */
-  pushQuiet(source: string, kind: InputKind, tsMs: number, _tsSubNs: number, ts: string, position: string, line: string): Alert[] {
+  pushQuiet(source: string, kind: InputKind, line: QuietLine): Alert[] {
+    const tsMs = line.ms;
     if (this.clockOf) throw new Error('Engine.pushQuiet: not supported with clockOf');
     this.events++;
     const before = this.watermark();
@@ -247,11 +249,8 @@ export class Engine {
     let out = NO_ALERTS;
     if (before === null || wm > before) for (const r of this.absences) out = more(out, r.close(wm, this.clocks.firstMs!));
     for (const r of this.errorRates) out = more(out, r.close(this.sourceTime, this.latenessMs));
-    if (this.absences.length > 0) {
-      const capped = line.length <= MAX_EVIDENCE_CHARS ? null : capLine(line);
-      const evidence = { source, kind, position, ts, line: capped ? capped.line : line, truncated: capped !== null };
-      for (const r of this.absences) r.tracker.observe(source, kind, tsMs, evidence);
-    }
+    // The evidence is built only if H1 ever needs this line (issue 8): usually the next line supersedes it.
+    for (const r of this.absences) r.tracker.observe(source, kind, tsMs, line);
     for (const r of this.errorRates) r.tracker.line(source, kind, tsMs);
     this.corr.observeQuiet(this.clocks.maxMs!);
     if (this.events % SWEEP_EVERY === 0) {

@@ -69,9 +69,14 @@ export function prefilterBlocker(rules: readonly Rule[], config: Config, kind: I
   return null;
 }
 
-/** The prefilter for `kind`, or null when the kind must always be parsed in full. */
-export function compilePrefilter(rules: readonly Rule[], config: Config, kind: InputKind): LinePrefilter | null {
-  if (kind !== 'k8s-audit' || prefilterBlocker(rules, config, kind) !== null) return null;
+/**
+ * Whether no enabled rule is interested in a k8s request (true: the line may be quiet),
+ * or null when the rule set allows no k8s-audit prefilter. The chunk reader of the
+ * replay (issue 8) asks it of the lines it scans in place; compilePrefilter of one line.
+ */
+export function compileK8sQuietTest(rules: readonly Rule[], config: Config): ((v: K8sRequestView) => boolean) | null {
+  const kind: InputKind = 'k8s-audit';
+  if (prefilterBlocker(rules, config, kind) !== null) return null;
   const apps = KIND_APPS[kind]!;
   const ctx: RuleContext = memoizedNetworks(buildRuleContext(config, NO_CORRELATIONS));
   const interests: Array<(v: K8sRequestView, ctx: RuleContext) => boolean> = [];
@@ -81,18 +86,27 @@ export function compilePrefilter(rules: readonly Rule[], config: Config, kind: I
     const f = r.interest!['k8s-audit']!;
     if (!interests.includes(f)) interests.push(f); // rules sharing one interest (K2, K9) are asked once
   }
+  return (view) => {
+    for (const interested of interests) {
+      try {
+        if (interested(view, ctx)) return false;
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  };
+}
+
+/** The prefilter for `kind`, or null when the kind must always be parsed in full. */
+export function compilePrefilter(rules: readonly Rule[], config: Config, kind: InputKind): LinePrefilter | null {
+  if (kind !== 'k8s-audit') return null;
+  const quiet = compileK8sQuietTest(rules, config);
+  if (quiet === null) return null;
   const times = new TimeCache();
   return (line, pctx) => {
     if (pctx.truncated || pctx.invalidUtf8) return null;
     const scan = scanK8sAuditLine(line, times);
-    if (scan === null) return null;
-    for (const interested of interests) {
-      try {
-        if (interested(scan.view, ctx)) return null;
-      } catch {
-        return null;
-      }
-    }
-    return scan.time;
+    return scan !== null && quiet(scan.view) ? scan.time : null;
   };
 }

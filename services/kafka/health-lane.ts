@@ -20,6 +20,7 @@
 // - Deterministic given arrival: same records, same release order. toJSON()/fromJSON keep
 //   the buffered records, so a replica taking over the partition continues exactly.
 import type { Alert } from '../../schemas/alert.js';
+import { quietLineOf } from '../engine/quiet-line.js';
 import type { Config } from '../../schemas/config.js';
 import type { Rule } from '../../rules/define.js';
 import { Engine, type EngineSnapshot, type SourceInfo } from '../engine/engine.js';
@@ -223,7 +224,7 @@ export class HealthLane {
     const out: Alert[] = [];
     for (const r of this.merger.release(nowMs)) {
       this.released++;
-      if (r.q) out.push(...this.engine.pushQuiet(r.src, r.kind, r.ms!, r.ns, r.q.ts, r.q.pos, r.line ?? ''));
+      if (r.q) out.push(...this.engine.pushQuiet(r.src, r.kind, quietLineOf({ ms: r.ms!, subNs: r.ns, iso: r.q.ts }, r.q.pos, r.line ?? '')));
       else if (r.e) out.push(...this.engine.push({ event: r.e, line: r.line ?? '' }));
       else out.push(...this.engine.pushError({ sourceName: r.src, kind: r.kind, code: r.err ?? 'TRIP_PARSE_UNKNOWN' }));
     }

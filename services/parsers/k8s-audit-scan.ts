@@ -2,82 +2,425 @@
 // request facts rules judge (verb, user, sourceIPs, objectRef, code) and the event time
 // from a line WITHOUT JSON.parse, and says when it cannot.
 //
+// It is a hand-written, single-pass matcher over the line's UTF-8 bytes (no regular
+// expression, no backtracking, no allocation): it only records where the values it read
+// are (K8sScanSlots), and the caller cuts the strings it needs. It reads a line in place,
+// `b[start, end)`, so the replay scans a whole chunk without cutting it into line
+// strings first. The anchored regular expression it replaces is kept as a test oracle
+// (test/helpers/k8s-audit-scan-regex.ts): both accept exactly the same lines.
+//
 // Invariants (what makes skipping the full parse safe):
 // - It recognizes only the canonical form the API server's log backend writes (Go
-//   struct field order, compact, `kind: Event`, `audit.k8s.io/v1`), with ONE anchored
-//   regular expression whose every part accepts only valid JSON: strings with valid
-//   escapes and no raw control characters, numbers by the JSON grammar, nesting to a
-//   fixed depth. So a match proves the line is valid JSON, parses to an object with
-//   exactly these top-level keys, and passes the K8sAuditEvent schema (types checked per
-//   key; the keys of user, objectRef and responseStatus are fixed, so no duplicate key
-//   can change a value JSON.parse would pick). Anything else (other field orders,
-//   whitespace, impersonation, deep bodies, escapes in a value it reads, ...) is null:
-//   the caller parses in full. Null is always safe; a wrong non-null is a missed alert.
+//   struct field order, compact, `kind: Event`, `audit.k8s.io/v1`), and every part it
+//   accepts is valid JSON: strings with valid escapes and no raw control characters,
+//   numbers by the JSON grammar, nesting to a fixed depth. So acceptance proves the line
+//   is valid JSON, parses to an object with exactly these top-level keys, and passes the
+//   K8sAuditEvent schema (types checked per key; the keys of user, objectRef and
+//   responseStatus are fixed, so no duplicate key can change a value JSON.parse would
+//   pick). Anything else (other field orders, whitespace, impersonation, deep bodies,
+//   escapes in a value it reads, ...) is null: the caller parses in full. Null is always
+//   safe; a wrong non-null is a missed alert.
 // - Values it returns are read verbatim from unescaped JSON strings, so they equal the
 //   parsed values; "" becomes null exactly as the parser does (`x || null`).
 // - The time is stageTimestamp (always present in this form, so it is the field the
 //   parser picks), converted exactly as parseRfc3339 does; if that fails, null.
-// - Linear time: no nested unbounded quantifiers over the same characters.
+// - Linear time: every character is looked at a bounded number of times. Reads past
+//   `end` only ever meet the line's "\n" (or the end of the string), which no token
+//   accepts, so a line never borrows from the next one.
 import type { K8sRequestView } from '../../rules/define.js';
 import { parseRfc3339, type EventTime } from '../lib/time.js';
 
-/** A JSON string (valid escapes, no raw control characters). */
-const ESC = String.raw`"[^"\\\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*)*"`;
-/**
- * A JSON string without escapes: its text is its value. Used wherever the API server
- * never escapes (ids, names, groups, times): about twice as fast as ESC, and a line
- * that does escape there simply takes the full parse. ESC is kept for the fields Go's
- * encoder does escape in practice: requestURI (`&` as \u0026), userAgent, messages and
- * annotation values (the RBAC reason quotes names).
- */
-const RAW = String.raw`"[^"\\\x00-\x1f]*"`;
-const NUM = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
-/** Object members and array elements: a comma must be followed by another one, no trailing comma. */
-const MEMBER_END = String.raw`(?:,(?=")|(?=\}))`;
-const ELEMENT_END = String.raw`(?:,(?=[-"0-9tfn{\[])|(?=\]))`;
-/** Nesting the generic value pattern allows (requestObject and friends); deeper lines take the full parse. */
+/** Nesting the generic value allows (requestObject and friends); deeper lines take the full parse. */
 const DEPTH = 4;
 
-function value(depth: number): string {
-  const scalar = `${ESC}|${NUM}|true|false|null`;
-  if (depth === 0) return `(?:${scalar})`;
-  const v = value(depth - 1);
-  return `(?:${scalar}|\\{(?:${ESC}:${v}${MEMBER_END})*\\}|\\[(?:${v}${ELEMENT_END})*\\])`;
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COMMA = 44;
+const COLON = 58;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+const bytes = (ascii: string): Uint8Array => Uint8Array.from(ascii, (c) => c.charCodeAt(0));
+
+/** Whether the bytes of `lit` occur in `b` at `i` (a read past the buffer is undefined: no match). */
+function at(b: Uint8Array, i: number, lit: Uint8Array): boolean {
+  for (let k = 0; k < lit.length; k++) if (b[i + k] !== lit[k]) return false;
+  return true;
 }
 
-const VALUE = value(DEPTH);
-const RAW_LIST = `\\[(?:${RAW}${ELEMENT_END})*\\]`;
-const ANNOTATIONS = `\\{(?:${RAW}:${ESC}${MEMBER_END})*\\}`;
-const EXTRA_MAP = `\\{(?:${RAW}:(?:${RAW}|${RAW_LIST})${MEMBER_END})*\\}`;
-const CAP = String.raw`"([^"\\\x00-\x1f]*)"`;
+/**
+ * Byte classes inside a JSON string: 0 plain, 1 quote, 2 backslash, 3 control. Any byte
+ * past the line is "\n" (class 3) or past the buffer (undefined, not 0), so the inner
+ * loops need no bounds check: one load and one compare per byte.
+ */
+const STRING_CLASS = new Uint8Array(256);
+for (let c = 0; c < 32; c++) STRING_CLASS[c] = 3;
+STRING_CLASS[QUOTE] = 1;
+STRING_CLASS[BACKSLASH] = 2;
 
-// Field order is the API server's (k8s.io/apiserver/pkg/apis/audit Event, ObjectReference,
-// UserInfo, metav1.Status); optional fields may be absent (omitempty).
-const LINE = new RegExp(
-  [
-    '^\\{"kind":"Event","apiVersion":"audit\\.k8s\\.io/v1","level":(?:"Metadata"|"Request"|"RequestResponse"|"None")',
-    String.raw`,"auditID":"[^"\\\x00-\x1f]+","stage":"[A-Za-z]+"`,
-    `(?:,"requestURI":${ESC})?`,
-    ',"verb":"([a-z]+)"',
-    `,"user":\\{"username":${CAP}(?:,"uid":${RAW})?(?:,"groups":${RAW_LIST})?(?:,"extra":${EXTRA_MAP})?\\}`,
-    `(?:,"sourceIPs":\\[((?:${RAW}${ELEMENT_END})*)\\])?`,
-    `(?:,"userAgent":${ESC})?`,
-    `(?:,"objectRef":\\{"resource":${CAP}(?:,"namespace":${CAP})?(?:,"name":${CAP})?(?:,"uid":${RAW})?(?:,"apiGroup":${CAP})?(?:,"apiVersion":${RAW})?(?:,"resourceVersion":${RAW})?(?:,"subresource":${CAP})?\\})?`,
-    `(?:,"responseStatus":\\{"metadata":${VALUE}(?:,"status":${RAW})?(?:,"message":${ESC})?(?:,"reason":${RAW})?(?:,"details":${VALUE})?(?:,"code":([1-9][0-9]{2}))?\\})?`,
-    `(,"requestObject":${VALUE})?(?:,"responseObject":${VALUE})?`,
-    `(?:,"requestReceivedTimestamp":${RAW})?`,
-    `,"stageTimestamp":${CAP}`,
-    `(?:,"annotations":${ANNOTATIONS})?`,
-    '\\}$',
-  ].join(''),
-);
+/** After a JSON string without escapes at `i` (its text is its value), or -1. */
+function rawString(b: Uint8Array, i: number, end: number): number {
+  if (b[i] !== QUOTE) return -1;
+  let j = i + 1;
+  while (STRING_CLASS[b[j]!] === 0) j++;
+  return j < end && b[j] === QUOTE ? j + 1 : -1;
+}
 
-const POW10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
+/** After a JSON string at `i` (valid escapes, no raw control characters), or -1. */
+function escString(b: Uint8Array, i: number, end: number): number {
+  if (b[i] !== QUOTE) return -1;
+  let j = i + 1;
+  for (;;) {
+    while (STRING_CLASS[b[j]!] === 0) j++;
+    if (j >= end) return -1;
+    const c = b[j];
+    if (c === QUOTE) return j + 1;
+    if (c !== BACKSLASH) return -1;
+    const e = b[j + 1];
+    if (e === 117) {
+      // \uXXXX
+      if (j + 6 > end || !isHex(b[j + 2]!) || !isHex(b[j + 3]!) || !isHex(b[j + 4]!) || !isHex(b[j + 5]!)) return -1;
+      j += 6;
+    } else if (e === QUOTE || e === BACKSLASH || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) {
+      j += 2;
+    } else return -1;
+  }
+}
 
+/** After a run of digits at `j` (possibly empty). */
+function digits(b: Uint8Array, j: number, end: number): number {
+  while (j < end && isDigit(b[j]!)) j++;
+  return j;
+}
+
+/** After a JSON number at `i`, or -1. */
+function number(b: Uint8Array, i: number, end: number): number {
+  let j = i;
+  if (b[j] === 45) j++;
+  if (j >= end) return -1;
+  const first = b[j]!;
+  if (first === 48) j++;
+  else if (first >= 49 && first <= 57) j = digits(b, j + 1, end);
+  else return -1;
+  if (j < end && b[j] === 46) {
+    if (!(j + 1 < end && isDigit(b[j + 1]!))) return -1;
+    j = digits(b, j + 1, end);
+  }
+  if (j < end && (b[j] === 101 || b[j] === 69)) {
+    j++;
+    if (j < end && (b[j] === 43 || b[j] === 45)) j++;
+    if (!(j < end && isDigit(b[j]!))) return -1;
+    j = digits(b, j, end);
+  }
+  return j;
+}
+
+const L_TRUE = bytes('true');
+const L_FALSE = bytes('false');
+const L_NULL = bytes('null');
+
+/** After any JSON value at `i` nested at most `depth` containers deep, or -1. */
+function value(b: Uint8Array, i: number, end: number, depth: number): number {
+  const c = b[i];
+  if (c === QUOTE) return escString(b, i, end);
+  if (c === OPEN_BRACE) {
+    if (depth === 0) return -1;
+    let j = i + 1;
+    if (b[j] === CLOSE_BRACE) return j + 1;
+    for (;;) {
+      j = escString(b, j, end);
+      if (j < 0 || b[j] !== COLON) return -1;
+      j = value(b, j + 1, end, depth - 1);
+      if (j < 0) return -1;
+      if (b[j] === CLOSE_BRACE) return j + 1;
+      if (b[j] !== COMMA) return -1;
+      j++;
+    }
+  }
+  if (c === OPEN_BRACKET) {
+    if (depth === 0) return -1;
+    let j = i + 1;
+    if (b[j] === CLOSE_BRACKET) return j + 1;
+    for (;;) {
+      j = value(b, j, end, depth - 1);
+      if (j < 0) return -1;
+      if (b[j] === CLOSE_BRACKET) return j + 1;
+      if (b[j] !== COMMA) return -1;
+      j++;
+    }
+  }
+  if (c === 116) return i + 4 <= end && at(b, i, L_TRUE) ? i + 4 : -1;
+  if (c === 102) return i + 5 <= end && at(b, i, L_FALSE) ? i + 5 : -1;
+  if (c === 110) return i + 4 <= end && at(b, i, L_NULL) ? i + 4 : -1;
+  if (c === 45 || (c !== undefined && isDigit(c))) return number(b, i, end);
+  return -1;
+}
+
+/** After `[` RAW (`,` RAW)* `]` at `i`, or -1 (RAW: a string without escapes). */
+function rawList(b: Uint8Array, i: number, end: number): number {
+  if (b[i] !== OPEN_BRACKET) return -1;
+  let j = i + 1;
+  if (b[j] === CLOSE_BRACKET) return j + 1;
+  for (;;) {
+    j = rawString(b, j, end);
+    if (j < 0) return -1;
+    if (b[j] === CLOSE_BRACKET) return j + 1;
+    if (b[j] !== COMMA) return -1;
+    j++;
+  }
+}
+
+/** After `{` (RAW `:` member (`,` RAW `:` member)*)? `}` at `i`, or -1. */
+function rawKeyMap(b: Uint8Array, i: number, end: number, member: (b: Uint8Array, i: number, end: number) => number): number {
+  if (b[i] !== OPEN_BRACE) return -1;
+  let j = i + 1;
+  if (b[j] === CLOSE_BRACE) return j + 1;
+  for (;;) {
+    j = rawString(b, j, end);
+    if (j < 0 || b[j] !== COLON) return -1;
+    j = member(b, j + 1, end);
+    if (j < 0) return -1;
+    if (b[j] === CLOSE_BRACE) return j + 1;
+    if (b[j] !== COMMA) return -1;
+    j++;
+  }
+}
+
+/** user.extra: values are strings or lists of strings. */
+const extraMember = (b: Uint8Array, i: number, end: number): number => (b[i] === OPEN_BRACKET ? rawList(b, i, end) : rawString(b, i, end));
+
+/** After `[a-z]+` (lowerOnly) or `[A-Za-z]+` at `i`, or -1 when there is none. */
+function letters(b: Uint8Array, i: number, end: number, lowerOnly: boolean): number {
+  let j = i;
+  for (; j < end; j++) {
+    const c = b[j]! | (lowerOnly ? 0 : 32); // | 32 folds A-Z onto a-z and nothing else onto it
+    if (c < 97 || c > 122) break;
+  }
+  return j === i ? -1 : j;
+}
+
+/** After `"` + `[1-9][0-9]{2}` at `i` as a number, or -1 (responseStatus.code). */
+function code3(b: Uint8Array, i: number): number {
+  const c0 = b[i]!;
+  const c1 = b[i + 1]!;
+  const c2 = b[i + 2]!;
+  if (!(c0 >= 49 && c0 <= 57 && isDigit(c1) && isDigit(c2))) return -1;
+  return (c0 - 48) * 100 + (c1 - 48) * 10 + (c2 - 48);
+}
+
+const HEAD = bytes('{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":');
+const LEVELS = ['"Metadata"', '"RequestResponse"', '"Request"', '"None"'].map(bytes);
+const L_ANNOTATIONS = bytes(',"annotations":');
+const L_APIGROUP = bytes(',"apiGroup":');
+const L_APIVERSION = bytes(',"apiVersion":');
+const L_AUDITID = bytes(',"auditID":');
+const L_CODE = bytes(',"code":');
+const L_DETAILS = bytes(',"details":');
+const L_EXTRA = bytes(',"extra":');
+const L_GROUPS = bytes(',"groups":');
+const L_MESSAGE = bytes(',"message":');
+const L_NAME = bytes(',"name":');
+const L_NAMESPACE = bytes(',"namespace":');
+const L_OBJECTREF_RESOURCE = bytes(',"objectRef":{"resource":');
+const L_REASON = bytes(',"reason":');
+const L_REQUESTOBJECT = bytes(',"requestObject":');
+const L_REQUESTRECEIVEDTIMESTAMP = bytes(',"requestReceivedTimestamp":');
+const L_REQUESTURI = bytes(',"requestURI":');
+const L_RESOURCEVERSION = bytes(',"resourceVersion":');
+const L_RESPONSEOBJECT = bytes(',"responseObject":');
+const L_RESPONSESTATUS_METADATA = bytes(',"responseStatus":{"metadata":');
+const L_SOURCEIPS = bytes(',"sourceIPs":');
+const L_STAGE = bytes(',"stage":"');
+const L_STAGETIMESTAMP = bytes(',"stageTimestamp":');
+const L_STATUS = bytes(',"status":');
+const L_SUBRESOURCE = bytes(',"subresource":');
+const L_UID = bytes(',"uid":');
+const L_USERAGENT = bytes(',"userAgent":');
+const L_USER_USERNAME = bytes(',"user":{"username":');
+const L_VERB = bytes(',"verb":"');
+
+/**
+ * Where a scanned line's values are: byte offsets of each string's text (without its
+ * quotes), -1 when the field is absent. ADDRS is the text between sourceIPs' brackets.
+ */
+const enum Slot {
+  VerbAt, VerbEnd, UserAt, UserEnd, AddrsAt, AddrsEnd, ResourceAt, ResourceEnd, NamespaceAt, NamespaceEnd,
+  NameAt, NameEnd, GroupAt, GroupEnd, SubAt, SubEnd, Code, HasRequestObject, TsAt, TsEnd, Count,
+}
+export type K8sScanSlots = Int32Array;
+export const newScanSlots = (): K8sScanSlots => new Int32Array(Slot.Count);
+
+/** Records a string value's text range at `i` in slots[at], slots[at + 1]; after it, or -1. */
+function read(b: Uint8Array, i: number, end: number, slots: K8sScanSlots, at: number): number {
+  const j = rawString(b, i, end);
+  slots[at] = i + 1;
+  slots[at + 1] = j - 1;
+  return j;
+}
+
+/**
+ * Scans the line `b[start, end)` and records where its values are in `slots`; false when
+ * the line is not in the canonical form (parse it in full). Field order is the API
+ * server's (k8s.io/apiserver/pkg/apis/audit Event, ObjectReference, UserInfo,
+ * metav1.Status); optional fields may be absent (omitempty).
+ */
+export function scanK8sAuditBytes(b: Uint8Array, start: number, end: number, slots: K8sScanSlots): boolean {
+  if (!at(b, start, HEAD)) return false;
+  let i = start + HEAD.length;
+  let level = -1;
+  for (const l of LEVELS) {
+    if (at(b, i, l)) {
+      level = i + l.length;
+      break;
+    }
+  }
+  if (level < 0 || !at(b, level, L_AUDITID)) return false;
+  i = rawString(b, level + L_AUDITID.length, end);
+  if (i < 0 || i === level + L_AUDITID.length + 2 || !at(b, i, L_STAGE)) return false; // auditID non-empty
+  i = letters(b, i + L_STAGE.length, end, false);
+  if (i < 0 || b[i] !== QUOTE) return false;
+  i++;
+  if (at(b, i, L_REQUESTURI)) {
+    i = escString(b, i + L_REQUESTURI.length, end);
+    if (i < 0) return false;
+  }
+  if (!at(b, i, L_VERB)) return false;
+  slots[Slot.VerbAt] = i + L_VERB.length;
+  i = letters(b, i + L_VERB.length, end, true);
+  if (i < 0 || b[i] !== QUOTE) return false;
+  slots[Slot.VerbEnd] = i;
+  i++;
+  if (!at(b, i, L_USER_USERNAME)) return false;
+  i = read(b, i + L_USER_USERNAME.length, end, slots, Slot.UserAt);
+  if (i >= 0 && at(b, i, L_UID)) i = rawString(b, i + L_UID.length, end);
+  if (i >= 0 && at(b, i, L_GROUPS)) i = rawList(b, i + L_GROUPS.length, end);
+  if (i >= 0 && at(b, i, L_EXTRA)) i = rawKeyMap(b, i + L_EXTRA.length, end, extraMember);
+  if (i < 0 || b[i] !== CLOSE_BRACE) return false;
+  i++;
+  slots[Slot.AddrsAt] = -1;
+  if (at(b, i, L_SOURCEIPS)) {
+    const from = i + L_SOURCEIPS.length;
+    i = rawList(b, from, end);
+    if (i < 0) return false;
+    slots[Slot.AddrsAt] = from + 1;
+    slots[Slot.AddrsEnd] = i - 1;
+  }
+  if (at(b, i, L_USERAGENT)) {
+    i = escString(b, i + L_USERAGENT.length, end);
+    if (i < 0) return false;
+  }
+  slots[Slot.ResourceAt] = slots[Slot.NamespaceAt] = slots[Slot.NameAt] = slots[Slot.GroupAt] = slots[Slot.SubAt] = -1;
+  if (at(b, i, L_OBJECTREF_RESOURCE)) {
+    i = read(b, i + L_OBJECTREF_RESOURCE.length, end, slots, Slot.ResourceAt);
+    if (i >= 0 && at(b, i, L_NAMESPACE)) i = read(b, i + L_NAMESPACE.length, end, slots, Slot.NamespaceAt);
+    if (i >= 0 && at(b, i, L_NAME)) i = read(b, i + L_NAME.length, end, slots, Slot.NameAt);
+    if (i >= 0 && at(b, i, L_UID)) i = rawString(b, i + L_UID.length, end);
+    if (i >= 0 && at(b, i, L_APIGROUP)) i = read(b, i + L_APIGROUP.length, end, slots, Slot.GroupAt);
+    if (i >= 0 && at(b, i, L_APIVERSION)) i = rawString(b, i + L_APIVERSION.length, end);
+    if (i >= 0 && at(b, i, L_RESOURCEVERSION)) i = rawString(b, i + L_RESOURCEVERSION.length, end);
+    if (i >= 0 && at(b, i, L_SUBRESOURCE)) i = read(b, i + L_SUBRESOURCE.length, end, slots, Slot.SubAt);
+    if (i < 0 || b[i] !== CLOSE_BRACE) return false;
+    i++;
+  }
+  slots[Slot.Code] = -1;
+  if (at(b, i, L_RESPONSESTATUS_METADATA)) {
+    i = value(b, i + L_RESPONSESTATUS_METADATA.length, end, DEPTH);
+    if (i >= 0 && at(b, i, L_STATUS)) i = rawString(b, i + L_STATUS.length, end);
+    if (i >= 0 && at(b, i, L_MESSAGE)) i = escString(b, i + L_MESSAGE.length, end);
+    if (i >= 0 && at(b, i, L_REASON)) i = rawString(b, i + L_REASON.length, end);
+    if (i >= 0 && at(b, i, L_DETAILS)) i = value(b, i + L_DETAILS.length, end, DEPTH);
+    if (i >= 0 && at(b, i, L_CODE)) {
+      const code = code3(b, i + L_CODE.length);
+      if (code < 0) return false;
+      slots[Slot.Code] = code;
+      i += L_CODE.length + 3;
+    }
+    if (i < 0 || b[i] !== CLOSE_BRACE) return false;
+    i++;
+  }
+  slots[Slot.HasRequestObject] = 0;
+  if (at(b, i, L_REQUESTOBJECT)) {
+    const from = i + L_REQUESTOBJECT.length;
+    i = value(b, from, end, DEPTH);
+    if (i < 0) return false;
+    slots[Slot.HasRequestObject] = i - from === 4 && at(b, from, L_NULL) ? 0 : 1;
+  }
+  if (at(b, i, L_RESPONSEOBJECT)) {
+    i = value(b, i + L_RESPONSEOBJECT.length, end, DEPTH);
+    if (i < 0) return false;
+  }
+  if (at(b, i, L_REQUESTRECEIVEDTIMESTAMP)) {
+    i = rawString(b, i + L_REQUESTRECEIVEDTIMESTAMP.length, end);
+    if (i < 0) return false;
+  }
+  if (!at(b, i, L_STAGETIMESTAMP)) return false;
+  i = read(b, i + L_STAGETIMESTAMP.length, end, slots, Slot.TsAt);
+  if (i >= 0 && at(b, i, L_ANNOTATIONS)) i = rawKeyMap(b, i + L_ANNOTATIONS.length, end, escString);
+  return i === end - 1 && b[i] === CLOSE_BRACE;
+}
+
+/** What the scanner read of a line. */
 export interface K8sLineScan {
   view: K8sRequestView;
   time: EventTime;
 }
+
+/** Cuts text out of the scanned line: [from, to) in the slots' byte offsets. */
+export type Cut = (from: number, to: number) => string;
+
+/** A value's text, or null for "" or absent (the parser's `x || null`). */
+function valueOf(slots: K8sScanSlots, at: Slot, cut: Cut): string | null {
+  const from = slots[at]!;
+  const to = slots[at + 1]!;
+  return from < 0 || to <= from ? null : cut(from, to);
+}
+
+/** The request view of a line scanK8sAuditBytes accepted. */
+export function viewOf(slots: K8sScanSlots, cut: Cut): K8sRequestView {
+  const addrsAt = slots[Slot.AddrsAt]!;
+  const addrsEnd = slots[Slot.AddrsEnd]!;
+  let addrs: string[] = [];
+  if (addrsAt >= 0 && addrsEnd > addrsAt) {
+    const list = cut(addrsAt + 1, addrsEnd - 1); // "a","b" without the outer quotes
+    addrs = list.indexOf('","') < 0 ? [list] : list.split('","');
+  }
+  return {
+    verb: cut(slots[Slot.VerbAt]!, slots[Slot.VerbEnd]!),
+    username: valueOf(slots, Slot.UserAt, cut),
+    addrs,
+    resource: valueOf(slots, Slot.ResourceAt, cut),
+    namespace: valueOf(slots, Slot.NamespaceAt, cut),
+    name: valueOf(slots, Slot.NameAt, cut),
+    apiGroup: valueOf(slots, Slot.GroupAt, cut),
+    subresource: valueOf(slots, Slot.SubAt, cut),
+    code: slots[Slot.Code]! < 0 ? null : slots[Slot.Code]!,
+    hasRequestObject: slots[Slot.HasRequestObject] === 1,
+  };
+}
+
+/** Where stageTimestamp's text is in a scanned line: [from, to). */
+export const timeRange = (slots: K8sScanSlots): [number, number] => [slots[Slot.TsAt]!, slots[Slot.TsEnd]!];
+
+const lineSlots = newScanSlots();
+
+/** Scans one whole line; null when the line is not in the canonical form (parse it in full). */
+export function scanK8sAuditLine(line: string, times: TimeCache): K8sLineScan | null {
+  // A lone surrogate would become U+FFFD in the bytes while JSON.parse keeps it: not the same value.
+  if (!(line as unknown as { isWellFormed(): boolean }).isWellFormed()) return null;
+  const b = Buffer.from(line, 'utf8');
+  if (!scanK8sAuditBytes(b, 0, b.length, lineSlots)) return null;
+  // Offsets are bytes: equal to the string's indexes only when the line is ASCII.
+  const cut: Cut = b.length === line.length ? (f, t) => line.slice(f, t) : (f, t) => b.toString('utf8', f, t);
+  const time = times.parse(cut(lineSlots[Slot.TsAt]!, lineSlots[Slot.TsEnd]!));
+  return time === null ? null : { view: viewOf(lineSlots, cut), time };
+}
+
+const POW10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
 
 /**
  * parseRfc3339 with a one-entry cache of the minute: consecutive audit lines share it,
@@ -92,6 +435,36 @@ export class TimeCache {
   /** The same minute as formatIso prints it. */
   private minuteIso = '';
   private textIsIso = false;
+  /** The prefix's bytes (issue 8: parseBytes compares them in place). */
+  private readonly prefixBytes = new Uint8Array(16);
+  /** Set by parseBytes when it returns true. */
+  ms = 0;
+  subNs = 0;
+
+  /**
+   * parse() of the bytes b[from, to) without building a string, for the cached minute
+   * only: true with `ms` and `subNs` set, or false (then call parse() on the text, which
+   * also caches its minute). The ISO text is parseRfc3339's, built by whoever needs it.
+   */
+  parseBytes(b: Uint8Array, from: number, to: number): boolean {
+    const n = to - from;
+    if (n < 22 || n > 30 || this.prefix === '' || b[from + 19] !== 46 || b[from + n - 1] !== 90) return false;
+    const p = this.prefixBytes;
+    for (let k = 0; k < 16; k++) if (b[from + k] !== p[k]) return false;
+    const s1 = b[from + 17]! - 48;
+    const s2 = b[from + 18]! - 48;
+    if (b[from + 16] !== 58 || s1 < 0 || s1 > 5 || s2 < 0 || s2 > 9) return false;
+    let frac = 0;
+    for (let i = from + 20; i < to - 1; i++) {
+      const c = b[i]! - 48;
+      if (c < 0 || c > 9) return false;
+      frac = frac * 10 + c;
+    }
+    const fracNs = frac * POW10[9 - (n - 21)]!;
+    this.ms = this.minuteMs + (s1 * 10 + s2) * 1000 + Math.floor(fracNs / 1_000_000);
+    this.subNs = fracNs % 1_000_000;
+    return true;
+  }
 
   parse(text: string): EventTime | null {
     const n = text.length;
@@ -128,6 +501,10 @@ export class TimeCache {
         // Cache the minute only for the shape the fast path handles (UTC, a fraction, seconds 00-59).
         const whole = t.ms - (((t.ms % 1000) + 1000) % 1000);
         this.prefix = text.slice(0, 16);
+        for (let k = 0; k < 16; k++) {
+          const c = text.charCodeAt(k);
+          this.prefixBytes[k] = c < 128 ? c : 0xff; // 0xff never occurs in UTF-8: a non-ASCII prefix matches no bytes
+        }
         this.minuteMs = whole - sec * 1000;
         this.minuteIso = t.iso.slice(0, 16);
         this.textIsIso = this.minuteIso === this.prefix;
@@ -135,28 +512,4 @@ export class TimeCache {
     }
     return t;
   }
-}
-
-/** Scans one line; null when the line is not in the canonical form (parse it in full). */
-export function scanK8sAuditLine(line: string, times: TimeCache): K8sLineScan | null {
-  const m = LINE.exec(line);
-  if (m === null) return null;
-  const time = times.parse(m[11]!);
-  if (time === null) return null;
-  const ips = m[3];
-  return {
-    view: {
-      verb: m[1]!,
-      username: m[2] || null,
-      addrs: !ips ? [] : ips.indexOf('","') < 0 ? [ips.slice(1, -1)] : ips.slice(1, -1).split('","'),
-      resource: m[4] || null,
-      namespace: m[5] || null,
-      name: m[6] || null,
-      apiGroup: m[7] || null,
-      subresource: m[8] || null,
-      code: m[9] === undefined ? null : Number(m[9]),
-      hasRequestObject: m[10] !== undefined && m[10] !== ',"requestObject":null',
-    },
-    time,
-  };
 }

@@ -28,19 +28,25 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Spec = { kind: InputKind; path: string; name?: string };
 
+/** Replays without the prefilter, and with it in both scanner builds (WebAssembly, then JavaScript). */
 async function both(specs: Spec[], config = Config.parse({}), year = 2026) {
   const run = (prefilter: boolean) =>
     runReplay({ specs, config, readOpts: { year }, io: { stderr: quiet, stdin: process.stdin, now: () => 0 }, prefilter, snapshot: true });
   const on = await run(true);
+  process.env['TRIPLINE_SCANNER'] = 'js';
+  const onJs = await run(true).finally(() => delete process.env['TRIPLINE_SCANNER']);
   const off = await run(false);
-  return { on, off };
+  return { on, onJs, off };
 }
 
 function expectSame(r: Awaited<ReturnType<typeof both>>): void {
-  expect(JSON.stringify(r.on.alerts)).toBe(JSON.stringify(r.off.alerts));
-  expect(r.on.events).toEqual(r.off.events);
-  expect(r.on.errors).toEqual(r.off.errors);
-  expect(r.on.snapshot).toEqual(r.off.snapshot);
+  for (const on of [r.on, r.onJs]) {
+    expect(JSON.stringify(on.alerts)).toBe(JSON.stringify(r.off.alerts));
+    expect(on.events).toEqual(r.off.events);
+    expect(on.errors).toEqual(r.off.errors);
+    expect(on.snapshot).toEqual(r.off.snapshot);
+  }
+  expect(r.on.quiet).toEqual(r.onJs.quiet);
   expect(r.off.quiet).toEqual({});
 }
 

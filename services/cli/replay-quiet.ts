@@ -1,0 +1,73 @@
+// The replay's in-place k8s-audit prefilter (issue 8): a LineTaker that scans each line
+// where it lies in the chunk (K8sChunkScanner: WebAssembly, or the JavaScript scanner),
+// cuts out only the few values the rules' interests read, and consumes the line when no
+// rule is interested. A quiet line is never decoded, framed or parsed; the text H1 might
+// keep of it is built only if H1 asks (ChunkQuietLine).
+// Same verdicts as the per-line prefilter (compilePrefilter); the differential test
+// replays with and without both.
+import { isAscii } from 'node:buffer';
+import type { K8sRequestView } from '../../rules/define.js';
+import type { LineTaker } from '../collectors/line-splitter.js';
+import type { QuietEvidence, QuietLine } from '../engine/quiet-line.js';
+import { parseRfc3339 } from '../lib/time.js';
+import { newK8sChunkScanner } from '../parsers/k8s-audit-chunk-scanner.js';
+import { TimeCache, timeRange, viewOf, type Cut } from '../parsers/k8s-audit-scan.js';
+
+/** A quiet line still in its chunk: text, position and time text are built on demand. */
+class ChunkQuietLine implements QuietLine {
+  constructor(
+    readonly ms: number,
+    readonly subNs: number,
+    private readonly chunk: Buffer,
+    private readonly from: number,
+    private readonly end: number,
+    private readonly lineNo: number,
+    private readonly tsAt: number,
+    private readonly tsEnd: number,
+  ) {}
+
+  iso(): string {
+    // The scanner only accepts a time parseRfc3339 reads (TimeCache is held to it).
+    return parseRfc3339(this.chunk.toString('utf8', this.tsAt, this.tsEnd))!.iso;
+  }
+
+  evidence(): QuietEvidence {
+    return { ts: this.iso(), position: `line ${this.lineNo}`, line: this.chunk.toString('utf8', this.from, this.end) };
+  }
+}
+
+export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (line: QuietLine) => void): LineTaker {
+  const scanner = newK8sChunkScanner();
+  const times = new TimeCache();
+  let loaded: Buffer | null = null;
+  let cut: Cut = () => '';
+  return (chunk, from, end, lineNo) => {
+    if (chunk !== loaded) {
+      loaded = chunk;
+      scanner.load(chunk);
+      // Offsets are bytes: an ASCII chunk decodes once and its values are cut from the text.
+      if (isAscii(chunk)) {
+        const text = chunk.toString('latin1');
+        cut = (f, t) => text.slice(f, t);
+      } else {
+        cut = (f, t) => chunk.toString('utf8', f, t);
+      }
+    }
+    if (!scanner.scan(from, end)) return false;
+    const [tsAt, tsEnd] = timeRange(scanner.slots);
+    let ms: number;
+    let subNs: number;
+    if (times.parseBytes(chunk, tsAt, tsEnd)) {
+      ms = times.ms;
+      subNs = times.subNs;
+    } else {
+      const t = times.parse(cut(tsAt, tsEnd));
+      if (t === null) return false;
+      ms = t.ms;
+      subNs = t.subNs;
+    }
+    if (!quiet(viewOf(scanner.slots, cut))) return false;
+    onQuiet(new ChunkQuietLine(ms, subNs, chunk, from, end, lineNo, tsAt, tsEnd));
+    return true;
+  };
+}

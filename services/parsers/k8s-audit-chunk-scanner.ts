@@ -1,0 +1,116 @@
+// The k8s-audit line scanner over a whole chunk, in one of two builds with the same
+// answers (issue 8): WebAssembly (wasm/k8s-audit-scan.ts, compiled by `npm run build` into
+// dist/wasm/; it skips string bytes 16 at a time with SIMD and is about twice as fast),
+// or the JavaScript scanner (k8s-audit-scan.ts) when the WebAssembly build is missing
+// or cannot load. TRIPLINE_SCANNER=js forces the JavaScript build (diagnosis, tests).
+// test/perf/k8s-scan-builds.test.ts holds both to the same slots on real and fuzzed lines.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../lib/package-root.js';
+import { newScanSlots, scanK8sAuditBytes, type K8sScanSlots } from './k8s-audit-scan.js';
+
+export interface K8sChunkScanner {
+  readonly build: 'wasm' | 'js';
+  /** Makes `chunk` the one scan() reads (the WebAssembly build copies it into its memory). */
+  load(chunk: Buffer): void;
+  /** scanK8sAuditBytes over chunk[from, end) of the loaded chunk; `slots` then hold the offsets. */
+  scan(from: number, end: number): boolean;
+  /** Valid after a scan() that returned true, until the next scan() or load(). */
+  readonly slots: K8sScanSlots;
+}
+
+/** What this module uses of the WebAssembly API (the project's lib settings carry no DOM types). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+type WasmModule = object;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: unknown };
+}
+const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface ScanExports {
+  memory: WasmMemory;
+  chunkBase(): number;
+  slotsPtr(): number;
+  scan(start: number, end: number): number;
+}
+
+/** Bytes of "\n" after a chunk in WebAssembly memory: a 16-byte SIMD load never leaves the chunk's line. */
+const PAD = 16;
+const PAGE = 65536;
+const SLOT_COUNT = newScanSlots().length;
+
+class JsChunkScanner implements K8sChunkScanner {
+  readonly build = 'js' as const;
+  readonly slots = newScanSlots();
+  private chunk: Buffer = Buffer.alloc(0);
+  load(chunk: Buffer): void {
+    this.chunk = chunk;
+  }
+  scan(from: number, end: number): boolean {
+    return scanK8sAuditBytes(this.chunk, from, end, this.slots);
+  }
+}
+
+class WasmChunkScanner implements K8sChunkScanner {
+  readonly build = 'wasm' as const;
+  slots: K8sScanSlots;
+  private bytes: Uint8Array;
+  private readonly base: number;
+
+  constructor(private readonly x: ScanExports) {
+    this.base = x.chunkBase();
+    this.bytes = new Uint8Array(x.memory.buffer);
+    this.slots = new Int32Array(x.memory.buffer, x.slotsPtr(), SLOT_COUNT);
+  }
+
+  load(chunk: Buffer): void {
+    const need = this.base + chunk.length + PAD;
+    const have = this.x.memory.buffer.byteLength;
+    if (need > have) {
+      this.x.memory.grow(Math.ceil((need - have) / PAGE));
+      // Growing detaches the old views (their length reads 0 from then on).
+      this.bytes = new Uint8Array(this.x.memory.buffer);
+      this.slots = new Int32Array(this.x.memory.buffer, this.x.slotsPtr(), SLOT_COUNT);
+    }
+    this.bytes.set(chunk, this.base);
+    this.bytes.fill(10, this.base + chunk.length, need);
+  }
+
+  scan(from: number, end: number): boolean {
+    return this.x.scan(this.base + from, this.base + end) === 1;
+  }
+}
+
+let compiled: WasmModule | null | undefined;
+
+/** The compiled WebAssembly build, or null (not built, or this runtime refuses it). */
+function wasmModule(): WasmModule | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  const root = packageRoot();
+  if (root === null) return null;
+  try {
+    compiled = new WebAssembly.Module(readFileSync(join(root, 'dist/wasm/k8s-audit-scan.wasm')));
+  } catch {
+    // Missing (sources not built) or no SIMD: the JavaScript build gives the same answers.
+  }
+  return compiled;
+}
+
+/** A scanner with its own memory (one per input being read). */
+export function newK8sChunkScanner(prefer: 'wasm' | 'js' = process.env['TRIPLINE_SCANNER'] === 'js' ? 'js' : 'wasm'): K8sChunkScanner {
+  const mod = prefer === 'wasm' ? wasmModule() : null;
+  if (mod === null) return new JsChunkScanner();
+  const instance = new WebAssembly.Instance(mod, {
+    env: {
+      abort: () => {
+        throw new Error('k8s-audit scanner: WebAssembly abort');
+      },
+    },
+  });
+  return new WasmChunkScanner(instance.exports as unknown as ScanExports);
+}

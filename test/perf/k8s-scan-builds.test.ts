@@ -1,0 +1,116 @@
+// issue 8: the k8s-audit scanner exists three times: the JavaScript byte scanner, its
+// WebAssembly build (wasm/k8s-audit-scan.ts, SIMD) and the regular expression it replaced
+// (test/helpers/k8s-audit-scan-regex.ts, kept as an oracle). On real and fuzzed lines all
+// three must accept exactly the same lines, and the two byte builds must record the same
+// slots. The full parser's agreement with what they read is tested in
+// prefilter-differential.test.ts and the hardening fuzzer.
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { k8sAuditLines, mulberry32 } from '../../bench/gen.js';
+import { newK8sChunkScanner } from '../../services/parsers/k8s-audit-chunk-scanner.js';
+import { scanK8sAuditLine, TimeCache, timeRange, viewOf } from '../../services/parsers/k8s-audit-scan.js';
+import { parseRfc3339 } from '../../services/lib/time.js';
+import { scanK8sAuditLineByRegex } from '../helpers/k8s-audit-scan-regex.js';
+import { corpusDir, corpusPresent } from '../conformance/corpus-helpers.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Byte-level damage and reshuffles: most keep the canonical prefix, so the scanners get deep. */
+function damaged(line: string, r: () => number): string {
+  const b = Buffer.from(line);
+  const at = Math.floor(r() * b.length);
+  switch (Math.floor(r() * 8)) {
+    case 0:
+      b[at] = Math.floor(r() * 128); // any ASCII byte, control bytes included
+      return b.toString('latin1');
+    case 1:
+      return line.slice(0, at) + line.slice(at + 1); // a byte gone
+    case 2:
+      return `${line.slice(0, at)}\\${line.slice(at)}`; // a stray backslash
+    case 3:
+      return `${line.slice(0, at)}\\u00${line.slice(at)}`; // a cut \\u escape
+    case 4:
+      return line.replace('"code":200', `"code":${Math.floor(r() * 1200)}`);
+    case 5:
+      return line.replace('"sourceIPs":[', `"sourceIPs":["${'1.2.3.4","'.repeat(Math.floor(r() * 3))}`);
+    case 6:
+      return line.replace('}}', `}${r() < 0.5 ? ',"requestObject":{"a":[1,{"b":[2,{"c":[3]}]}]}' : ''}}`);
+    default:
+      return `${line.slice(0, at)}é${line.slice(at)}`; // a multi-byte character
+  }
+}
+
+function lines(): string[] {
+  const r = mulberry32(77);
+  const gen = k8sAuditLines(77, 400);
+  const out: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const l = gen(i);
+    out.push(r() < 0.6 ? damaged(l, r) : l);
+  }
+  out.push(...readFileSync(join(ROOT, 'test/fixtures/scenario/k8s-audit.log'), 'utf8').split('\n'));
+  if (corpusPresent) {
+    for (const f of [...corpusDir('k8s-audit').filter((x) => x.endsWith('.log')), ...corpusDir('k8s-audit/falco-trace-files')]) {
+      out.push(...readFileSync(f, 'utf8').split('\n'));
+    }
+  }
+  return out.filter((l) => !l.includes('\n'));
+}
+
+describe('k8s-audit scanner builds', () => {
+  it('the WebAssembly build is present (npm run build) and is the default', () => {
+    expect(newK8sChunkScanner().build).toBe('wasm');
+    expect(newK8sChunkScanner('js').build).toBe('js');
+  });
+
+  it('JavaScript, WebAssembly and the regular-expression oracle accept the same lines and read the same values', () => {
+    const all = lines();
+    // One chunk holding every line, as the replay hands it over (lines end with "\n").
+    const chunk = Buffer.from(`${all.join('\n')}\n`);
+    const wasm = newK8sChunkScanner('wasm');
+    const js = newK8sChunkScanner('js');
+    wasm.load(chunk);
+    js.load(chunk);
+    const timesA = new TimeCache();
+    const timesB = new TimeCache();
+    let accepted = 0;
+    let from = 0;
+    for (const line of all) {
+      const end = from + Buffer.byteLength(line);
+      const a = js.scan(from, end);
+      expect(wasm.scan(from, end), line).toBe(a);
+      const oracle = scanK8sAuditLineByRegex(line, timesA);
+      const mine = scanK8sAuditLine(line, timesB);
+      expect(mine, line).toEqual(oracle);
+      if (a) {
+        accepted++;
+        const cut = (f: number, t: number): string => chunk.toString('utf8', f, t);
+        expect(viewOf(wasm.slots, cut), line).toEqual(viewOf(js.slots, cut));
+        // In place or alone, the line reads the same; alone it is refused only when its time is not one.
+        if (mine !== null) expect(mine.view, line).toEqual(viewOf(js.slots, cut));
+        else expect(parseRfc3339(cut(...timeRange(js.slots))), line).toBeNull();
+      } else {
+        expect(mine, line).toBeNull();
+      }
+      from = end + 1;
+    }
+    expect(accepted).toBeGreaterThan(8_000); // not vacuous: most undamaged lines are canonical
+    expect(accepted).toBeLessThan(all.length); // and damage is refused
+  });
+
+  it('a chunk larger than the WebAssembly memory grows it and keeps answering', () => {
+    const gen = k8sAuditLines(5, 50);
+    const many = Array.from({ length: 6000 }, (_, i) => gen(i)); // ~6 MB: several memory growths
+    const chunk = Buffer.from(`${many.join('\n')}\n`);
+    const wasm = newK8sChunkScanner('wasm');
+    wasm.load(Buffer.from('{}\n'));
+    wasm.load(chunk);
+    const last = many[many.length - 1]!;
+    const from = chunk.length - 1 - Buffer.byteLength(last);
+    expect(wasm.scan(from, chunk.length - 1)).toBe(true);
+    const view = viewOf(wasm.slots, (f, t) => chunk.toString('utf8', f, t));
+    expect(view).toEqual(scanK8sAuditLine(last, new TimeCache())!.view);
+  });
+});

@@ -1,0 +1,433 @@
+// AssemblyScript source of the k8s-audit line scanner's WebAssembly build (issue 8),
+// compiled by `npm run build:wasm` into dist/wasm/k8s-audit-scan.wasm (never committed).
+// It is services/parsers/k8s-audit-scan.ts (scanK8sAuditBytes) line for line, with one
+// difference: the bytes of a string are skipped 16 at a time with SIMD compares, which
+// is where a line's time goes. Both builds accept exactly the same lines and record the
+// same slots; test/perf/k8s-scan-builds.test.ts compares them on real and fuzzed lines.
+//
+// Memory: the caller copies a chunk to chunkBase() and pads it with 16 bytes of "\n";
+// every line it scans ends with "\n" (a control byte), so the SIMD skip never runs past
+// the line's end, let alone the chunk's. Slots are written at slotsPtr() as i32, byte
+// offsets relative to chunkBase(), -1 where a field is absent (the JS build's layout).
+
+const QUOTE: u8 = 34;
+const BACKSLASH: u8 = 92;
+const COMMA: u8 = 44;
+const COLON: u8 = 58;
+const OPEN_BRACE: u8 = 123;
+const CLOSE_BRACE: u8 = 125;
+const OPEN_BRACKET: u8 = 91;
+const CLOSE_BRACKET: u8 = 93;
+const DEPTH: i32 = 4;
+
+// Slot indexes, as in k8s-audit-scan.ts.
+const VERB_AT = 0;
+const USER_AT = 2;
+const ADDRS_AT = 4;
+const RESOURCE_AT = 6;
+const NAMESPACE_AT = 8;
+const NAME_AT = 10;
+const GROUP_AT = 12;
+const SUB_AT = 14;
+const CODE = 16;
+const HAS_REQUEST_OBJECT = 17;
+const TS_AT = 18;
+const SLOT_COUNT = 20;
+
+const SLOTS: usize = memory.data(SLOT_COUNT * 4, 16);
+
+// {"kind":"Event","apiVersion":"audit.k8s.io/v1","level":
+const L_HEAD: usize = memory.data<u8>([123, 34, 107, 105, 110, 100, 34, 58, 34, 69, 118, 101, 110, 116, 34, 44, 34, 97, 112, 105, 86, 101, 114, 115, 105, 111, 110, 34, 58, 34, 97, 117, 100, 105, 116, 46, 107, 56, 115, 46, 105, 111, 47, 118, 49, 34, 44, 34, 108, 101, 118, 101, 108, 34, 58]);
+const N_HEAD: i32 = 55;
+// "Metadata"
+const L_LV_METADATA: usize = memory.data<u8>([34, 77, 101, 116, 97, 100, 97, 116, 97, 34]);
+const N_LV_METADATA: i32 = 10;
+// "RequestResponse"
+const L_LV_REQUESTRESPONSE: usize = memory.data<u8>([34, 82, 101, 113, 117, 101, 115, 116, 82, 101, 115, 112, 111, 110, 115, 101, 34]);
+const N_LV_REQUESTRESPONSE: i32 = 17;
+// "Request"
+const L_LV_REQUEST: usize = memory.data<u8>([34, 82, 101, 113, 117, 101, 115, 116, 34]);
+const N_LV_REQUEST: i32 = 9;
+// "None"
+const L_LV_NONE: usize = memory.data<u8>([34, 78, 111, 110, 101, 34]);
+const N_LV_NONE: i32 = 6;
+// ,"auditID":
+const L_AUDITID: usize = memory.data<u8>([44, 34, 97, 117, 100, 105, 116, 73, 68, 34, 58]);
+const N_AUDITID: i32 = 11;
+// ,"stage":"
+const L_STAGE: usize = memory.data<u8>([44, 34, 115, 116, 97, 103, 101, 34, 58, 34]);
+const N_STAGE: i32 = 10;
+// ,"requestURI":
+const L_REQUESTURI: usize = memory.data<u8>([44, 34, 114, 101, 113, 117, 101, 115, 116, 85, 82, 73, 34, 58]);
+const N_REQUESTURI: i32 = 14;
+// ,"verb":"
+const L_VERB: usize = memory.data<u8>([44, 34, 118, 101, 114, 98, 34, 58, 34]);
+const N_VERB: i32 = 9;
+// ,"user":{"username":
+const L_USER_USERNAME: usize = memory.data<u8>([44, 34, 117, 115, 101, 114, 34, 58, 123, 34, 117, 115, 101, 114, 110, 97, 109, 101, 34, 58]);
+const N_USER_USERNAME: i32 = 20;
+// ,"uid":
+const L_UID: usize = memory.data<u8>([44, 34, 117, 105, 100, 34, 58]);
+const N_UID: i32 = 7;
+// ,"groups":
+const L_GROUPS: usize = memory.data<u8>([44, 34, 103, 114, 111, 117, 112, 115, 34, 58]);
+const N_GROUPS: i32 = 10;
+// ,"extra":
+const L_EXTRA: usize = memory.data<u8>([44, 34, 101, 120, 116, 114, 97, 34, 58]);
+const N_EXTRA: i32 = 9;
+// ,"sourceIPs":
+const L_SOURCEIPS: usize = memory.data<u8>([44, 34, 115, 111, 117, 114, 99, 101, 73, 80, 115, 34, 58]);
+const N_SOURCEIPS: i32 = 13;
+// ,"userAgent":
+const L_USERAGENT: usize = memory.data<u8>([44, 34, 117, 115, 101, 114, 65, 103, 101, 110, 116, 34, 58]);
+const N_USERAGENT: i32 = 13;
+// ,"objectRef":{"resource":
+const L_OBJECTREF_RESOURCE: usize = memory.data<u8>([44, 34, 111, 98, 106, 101, 99, 116, 82, 101, 102, 34, 58, 123, 34, 114, 101, 115, 111, 117, 114, 99, 101, 34, 58]);
+const N_OBJECTREF_RESOURCE: i32 = 25;
+// ,"namespace":
+const L_NAMESPACE: usize = memory.data<u8>([44, 34, 110, 97, 109, 101, 115, 112, 97, 99, 101, 34, 58]);
+const N_NAMESPACE: i32 = 13;
+// ,"name":
+const L_NAME: usize = memory.data<u8>([44, 34, 110, 97, 109, 101, 34, 58]);
+const N_NAME: i32 = 8;
+// ,"apiGroup":
+const L_APIGROUP: usize = memory.data<u8>([44, 34, 97, 112, 105, 71, 114, 111, 117, 112, 34, 58]);
+const N_APIGROUP: i32 = 12;
+// ,"apiVersion":
+const L_APIVERSION: usize = memory.data<u8>([44, 34, 97, 112, 105, 86, 101, 114, 115, 105, 111, 110, 34, 58]);
+const N_APIVERSION: i32 = 14;
+// ,"resourceVersion":
+const L_RESOURCEVERSION: usize = memory.data<u8>([44, 34, 114, 101, 115, 111, 117, 114, 99, 101, 86, 101, 114, 115, 105, 111, 110, 34, 58]);
+const N_RESOURCEVERSION: i32 = 19;
+// ,"subresource":
+const L_SUBRESOURCE: usize = memory.data<u8>([44, 34, 115, 117, 98, 114, 101, 115, 111, 117, 114, 99, 101, 34, 58]);
+const N_SUBRESOURCE: i32 = 15;
+// ,"responseStatus":{"metadata":
+const L_RESPONSESTATUS_METADATA: usize = memory.data<u8>([44, 34, 114, 101, 115, 112, 111, 110, 115, 101, 83, 116, 97, 116, 117, 115, 34, 58, 123, 34, 109, 101, 116, 97, 100, 97, 116, 97, 34, 58]);
+const N_RESPONSESTATUS_METADATA: i32 = 30;
+// ,"status":
+const L_STATUS: usize = memory.data<u8>([44, 34, 115, 116, 97, 116, 117, 115, 34, 58]);
+const N_STATUS: i32 = 10;
+// ,"message":
+const L_MESSAGE: usize = memory.data<u8>([44, 34, 109, 101, 115, 115, 97, 103, 101, 34, 58]);
+const N_MESSAGE: i32 = 11;
+// ,"reason":
+const L_REASON: usize = memory.data<u8>([44, 34, 114, 101, 97, 115, 111, 110, 34, 58]);
+const N_REASON: i32 = 10;
+// ,"details":
+const L_DETAILS: usize = memory.data<u8>([44, 34, 100, 101, 116, 97, 105, 108, 115, 34, 58]);
+const N_DETAILS: i32 = 11;
+// ,"code":
+const L_CODE: usize = memory.data<u8>([44, 34, 99, 111, 100, 101, 34, 58]);
+const N_CODE: i32 = 8;
+// ,"requestObject":
+const L_REQUESTOBJECT: usize = memory.data<u8>([44, 34, 114, 101, 113, 117, 101, 115, 116, 79, 98, 106, 101, 99, 116, 34, 58]);
+const N_REQUESTOBJECT: i32 = 17;
+// ,"responseObject":
+const L_RESPONSEOBJECT: usize = memory.data<u8>([44, 34, 114, 101, 115, 112, 111, 110, 115, 101, 79, 98, 106, 101, 99, 116, 34, 58]);
+const N_RESPONSEOBJECT: i32 = 18;
+// ,"requestReceivedTimestamp":
+const L_REQUESTRECEIVEDTIMESTAMP: usize = memory.data<u8>([44, 34, 114, 101, 113, 117, 101, 115, 116, 82, 101, 99, 101, 105, 118, 101, 100, 84, 105, 109, 101, 115, 116, 97, 109, 112, 34, 58]);
+const N_REQUESTRECEIVEDTIMESTAMP: i32 = 28;
+// ,"stageTimestamp":
+const L_STAGETIMESTAMP: usize = memory.data<u8>([44, 34, 115, 116, 97, 103, 101, 84, 105, 109, 101, 115, 116, 97, 109, 112, 34, 58]);
+const N_STAGETIMESTAMP: i32 = 18;
+// ,"annotations":
+const L_ANNOTATIONS: usize = memory.data<u8>([44, 34, 97, 110, 110, 111, 116, 97, 116, 105, 111, 110, 115, 34, 58]);
+const N_ANNOTATIONS: i32 = 15;
+// true
+const L_TRUE: usize = memory.data<u8>([116, 114, 117, 101]);
+const N_TRUE: i32 = 4;
+// false
+const L_FALSE: usize = memory.data<u8>([102, 97, 108, 115, 101]);
+const N_FALSE: i32 = 5;
+// null
+const L_NULL: usize = memory.data<u8>([110, 117, 108, 108]);
+const N_NULL: i32 = 4;
+
+
+/** Where the caller puts a chunk: past the static data, 64 KiB aligned. */
+export function chunkBase(): usize {
+  return (__heap_base + 0xffff) & ~(<usize>0xffff);
+}
+
+export function slotsPtr(): usize {
+  return SLOTS;
+}
+
+@inline function byte(p: i32): u8 {
+  return load<u8>(<usize>p);
+}
+
+@inline function setSlot(k: i32, v: i32): void {
+  store<i32>(SLOTS + (<usize>k << 2), v);
+}
+
+@inline function isDigit(c: u8): bool {
+  return c >= 48 && c <= 57;
+}
+
+@inline function isHex(c: u8): bool {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+function at(p: i32, lit: usize, n: i32): bool {
+  for (let k = 0; k < n; k++) if (load<u8>(<usize>(p + k)) != load<u8>(lit + <usize>k)) return false;
+  return true;
+}
+
+/** The first position from p holding a quote, a backslash or a control byte: 16 bytes per step. */
+@inline function skipPlain(p: i32): i32 {
+  const quote = i8x16.splat(34);
+  const backslash = i8x16.splat(92);
+  const space = i8x16.splat(32);
+  while (true) {
+    const v = v128.load(<usize>p);
+    const hit = v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, backslash)), i8x16.lt_u(v, space));
+    const bits = i8x16.bitmask(hit);
+    if (bits != 0) return p + ctz<i32>(bits);
+    p += 16;
+  }
+}
+
+function rawString(p: i32, end: i32): i32 {
+  if (byte(p) != QUOTE) return -1;
+  const j = skipPlain(p + 1);
+  return j < end && byte(j) == QUOTE ? j + 1 : -1;
+}
+
+function escString(p: i32, end: i32): i32 {
+  if (byte(p) != QUOTE) return -1;
+  let j = p + 1;
+  while (true) {
+    j = skipPlain(j);
+    if (j >= end) return -1;
+    const c = byte(j);
+    if (c == QUOTE) return j + 1;
+    if (c != BACKSLASH) return -1;
+    const e = byte(j + 1);
+    if (e == 117) {
+      if (j + 6 > end || !isHex(byte(j + 2)) || !isHex(byte(j + 3)) || !isHex(byte(j + 4)) || !isHex(byte(j + 5))) return -1;
+      j += 6;
+    } else if (e == QUOTE || e == BACKSLASH || e == 47 || e == 98 || e == 102 || e == 110 || e == 114 || e == 116) {
+      j += 2;
+    } else return -1;
+  }
+  return -1;
+}
+
+function digits(j: i32, end: i32): i32 {
+  while (j < end && isDigit(byte(j))) j++;
+  return j;
+}
+
+function number(p: i32, end: i32): i32 {
+  let j = p;
+  if (byte(j) == 45) j++;
+  if (j >= end) return -1;
+  const first = byte(j);
+  if (first == 48) j++;
+  else if (first >= 49 && first <= 57) j = digits(j + 1, end);
+  else return -1;
+  if (j < end && byte(j) == 46) {
+    if (!(j + 1 < end && isDigit(byte(j + 1)))) return -1;
+    j = digits(j + 1, end);
+  }
+  if (j < end && (byte(j) == 101 || byte(j) == 69)) {
+    j++;
+    if (j < end && (byte(j) == 43 || byte(j) == 45)) j++;
+    if (!(j < end && isDigit(byte(j)))) return -1;
+    j = digits(j, end);
+  }
+  return j;
+}
+
+function value(p: i32, end: i32, depth: i32): i32 {
+  if (p >= end) return -1;
+  const c = byte(p);
+  if (c == QUOTE) return escString(p, end);
+  if (c == OPEN_BRACE) {
+    if (depth == 0) return -1;
+    let j = p + 1;
+    if (byte(j) == CLOSE_BRACE) return j + 1;
+    while (true) {
+      j = escString(j, end);
+      if (j < 0 || byte(j) != COLON) return -1;
+      j = value(j + 1, end, depth - 1);
+      if (j < 0) return -1;
+      if (byte(j) == CLOSE_BRACE) return j + 1;
+      if (byte(j) != COMMA) return -1;
+      j++;
+    }
+  }
+  if (c == OPEN_BRACKET) {
+    if (depth == 0) return -1;
+    let j = p + 1;
+    if (byte(j) == CLOSE_BRACKET) return j + 1;
+    while (true) {
+      j = value(j, end, depth - 1);
+      if (j < 0) return -1;
+      if (byte(j) == CLOSE_BRACKET) return j + 1;
+      if (byte(j) != COMMA) return -1;
+      j++;
+    }
+  }
+  if (c == 116) return p + 4 <= end && at(p, L_TRUE, N_TRUE) ? p + 4 : -1;
+  if (c == 102) return p + 5 <= end && at(p, L_FALSE, N_FALSE) ? p + 5 : -1;
+  if (c == 110) return p + 4 <= end && at(p, L_NULL, N_NULL) ? p + 4 : -1;
+  if (c == 45 || isDigit(c)) return number(p, end);
+  return -1;
+}
+
+function rawList(p: i32, end: i32): i32 {
+  if (byte(p) != OPEN_BRACKET) return -1;
+  let j = p + 1;
+  if (byte(j) == CLOSE_BRACKET) return j + 1;
+  while (true) {
+    j = rawString(j, end);
+    if (j < 0) return -1;
+    if (byte(j) == CLOSE_BRACKET) return j + 1;
+    if (byte(j) != COMMA) return -1;
+    j++;
+  }
+  return -1;
+}
+
+/** {RAW: member, ...}: extra (strings or lists of strings) or annotations (strings with escapes). */
+function rawKeyMap(p: i32, end: i32, extra: bool): i32 {
+  if (byte(p) != OPEN_BRACE) return -1;
+  let j = p + 1;
+  if (byte(j) == CLOSE_BRACE) return j + 1;
+  while (true) {
+    j = rawString(j, end);
+    if (j < 0 || byte(j) != COLON) return -1;
+    j++;
+    if (extra) j = byte(j) == OPEN_BRACKET ? rawList(j, end) : rawString(j, end);
+    else j = escString(j, end);
+    if (j < 0) return -1;
+    if (byte(j) == CLOSE_BRACE) return j + 1;
+    if (byte(j) != COMMA) return -1;
+    j++;
+  }
+  return -1;
+}
+
+function letters(p: i32, end: i32, lowerOnly: bool): i32 {
+  let j = p;
+  const fold: u8 = lowerOnly ? 0 : 32;
+  for (; j < end; j++) {
+    const c = byte(j) | fold;
+    if (c < 97 || c > 122) break;
+  }
+  return j == p ? -1 : j;
+}
+
+/** Records a string value's text range (relative to `base`) in slot k and k + 1; after it, or -1. */
+function read(p: i32, end: i32, k: i32, base: i32): i32 {
+  const j = rawString(p, end);
+  setSlot(k, p + 1 - base);
+  setSlot(k + 1, j - 1 - base);
+  return j;
+}
+
+/** scanK8sAuditBytes over memory[start, end): 1 when accepted (slots written), 0 otherwise. */
+export function scan(start: i32, end: i32): i32 {
+  const base = <i32>chunkBase();
+  if (!at(start, L_HEAD, N_HEAD)) return 0;
+  let i = start + N_HEAD;
+  let level = -1;
+  if (at(i, L_LV_METADATA, N_LV_METADATA)) level = i + N_LV_METADATA;
+  else if (at(i, L_LV_REQUESTRESPONSE, N_LV_REQUESTRESPONSE)) level = i + N_LV_REQUESTRESPONSE;
+  else if (at(i, L_LV_REQUEST, N_LV_REQUEST)) level = i + N_LV_REQUEST;
+  else if (at(i, L_LV_NONE, N_LV_NONE)) level = i + N_LV_NONE;
+  if (level < 0 || !at(level, L_AUDITID, N_AUDITID)) return 0;
+  i = rawString(level + N_AUDITID, end);
+  if (i < 0 || i == level + N_AUDITID + 2 || !at(i, L_STAGE, N_STAGE)) return 0;
+  i = letters(i + N_STAGE, end, false);
+  if (i < 0 || byte(i) != QUOTE) return 0;
+  i++;
+  if (at(i, L_REQUESTURI, N_REQUESTURI)) {
+    i = escString(i + N_REQUESTURI, end);
+    if (i < 0) return 0;
+  }
+  if (!at(i, L_VERB, N_VERB)) return 0;
+  setSlot(VERB_AT, i + N_VERB - base);
+  i = letters(i + N_VERB, end, true);
+  if (i < 0 || byte(i) != QUOTE) return 0;
+  setSlot(VERB_AT + 1, i - base);
+  i++;
+  if (!at(i, L_USER_USERNAME, N_USER_USERNAME)) return 0;
+  i = read(i + N_USER_USERNAME, end, USER_AT, base);
+  if (i >= 0 && at(i, L_UID, N_UID)) i = rawString(i + N_UID, end);
+  if (i >= 0 && at(i, L_GROUPS, N_GROUPS)) i = rawList(i + N_GROUPS, end);
+  if (i >= 0 && at(i, L_EXTRA, N_EXTRA)) i = rawKeyMap(i + N_EXTRA, end, true);
+  if (i < 0 || byte(i) != CLOSE_BRACE) return 0;
+  i++;
+  setSlot(ADDRS_AT, -1);
+  if (at(i, L_SOURCEIPS, N_SOURCEIPS)) {
+    const from = i + N_SOURCEIPS;
+    i = rawList(from, end);
+    if (i < 0) return 0;
+    setSlot(ADDRS_AT, from + 1 - base);
+    setSlot(ADDRS_AT + 1, i - 1 - base);
+  }
+  if (at(i, L_USERAGENT, N_USERAGENT)) {
+    i = escString(i + N_USERAGENT, end);
+    if (i < 0) return 0;
+  }
+  setSlot(RESOURCE_AT, -1);
+  setSlot(NAMESPACE_AT, -1);
+  setSlot(NAME_AT, -1);
+  setSlot(GROUP_AT, -1);
+  setSlot(SUB_AT, -1);
+  if (at(i, L_OBJECTREF_RESOURCE, N_OBJECTREF_RESOURCE)) {
+    i = read(i + N_OBJECTREF_RESOURCE, end, RESOURCE_AT, base);
+    if (i >= 0 && at(i, L_NAMESPACE, N_NAMESPACE)) i = read(i + N_NAMESPACE, end, NAMESPACE_AT, base);
+    if (i >= 0 && at(i, L_NAME, N_NAME)) i = read(i + N_NAME, end, NAME_AT, base);
+    if (i >= 0 && at(i, L_UID, N_UID)) i = rawString(i + N_UID, end);
+    if (i >= 0 && at(i, L_APIGROUP, N_APIGROUP)) i = read(i + N_APIGROUP, end, GROUP_AT, base);
+    if (i >= 0 && at(i, L_APIVERSION, N_APIVERSION)) i = rawString(i + N_APIVERSION, end);
+    if (i >= 0 && at(i, L_RESOURCEVERSION, N_RESOURCEVERSION)) i = rawString(i + N_RESOURCEVERSION, end);
+    if (i >= 0 && at(i, L_SUBRESOURCE, N_SUBRESOURCE)) i = read(i + N_SUBRESOURCE, end, SUB_AT, base);
+    if (i < 0 || byte(i) != CLOSE_BRACE) return 0;
+    i++;
+  }
+  setSlot(CODE, -1);
+  if (at(i, L_RESPONSESTATUS_METADATA, N_RESPONSESTATUS_METADATA)) {
+    i = value(i + N_RESPONSESTATUS_METADATA, end, DEPTH);
+    if (i >= 0 && at(i, L_STATUS, N_STATUS)) i = rawString(i + N_STATUS, end);
+    if (i >= 0 && at(i, L_MESSAGE, N_MESSAGE)) i = escString(i + N_MESSAGE, end);
+    if (i >= 0 && at(i, L_REASON, N_REASON)) i = rawString(i + N_REASON, end);
+    if (i >= 0 && at(i, L_DETAILS, N_DETAILS)) i = value(i + N_DETAILS, end, DEPTH);
+    if (i >= 0 && at(i, L_CODE, N_CODE)) {
+      const p = i + N_CODE;
+      const c0 = byte(p);
+      const c1 = byte(p + 1);
+      const c2 = byte(p + 2);
+      if (!(c0 >= 49 && c0 <= 57 && isDigit(c1) && isDigit(c2))) return 0;
+      setSlot(CODE, (<i32>c0 - 48) * 100 + (<i32>c1 - 48) * 10 + (<i32>c2 - 48));
+      i = p + 3;
+    }
+    if (i < 0 || byte(i) != CLOSE_BRACE) return 0;
+    i++;
+  }
+  setSlot(HAS_REQUEST_OBJECT, 0);
+  if (at(i, L_REQUESTOBJECT, N_REQUESTOBJECT)) {
+    const from = i + N_REQUESTOBJECT;
+    i = value(from, end, DEPTH);
+    if (i < 0) return 0;
+    setSlot(HAS_REQUEST_OBJECT, i - from == 4 && at(from, L_NULL, N_NULL) ? 0 : 1);
+  }
+  if (at(i, L_RESPONSEOBJECT, N_RESPONSEOBJECT)) {
+    i = value(i + N_RESPONSEOBJECT, end, DEPTH);
+    if (i < 0) return 0;
+  }
+  if (at(i, L_REQUESTRECEIVEDTIMESTAMP, N_REQUESTRECEIVEDTIMESTAMP)) {
+    i = rawString(i + N_REQUESTRECEIVEDTIMESTAMP, end);
+    if (i < 0) return 0;
+  }
+  if (!at(i, L_STAGETIMESTAMP, N_STAGETIMESTAMP)) return 0;
+  i = read(i + N_STAGETIMESTAMP, end, TS_AT, base);
+  if (i >= 0 && at(i, L_ANNOTATIONS, N_ANNOTATIONS)) i = rawKeyMap(i + N_ANNOTATIONS, end, false);
+  return i == end - 1 && byte(i) == CLOSE_BRACE ? 1 : 0;
+}
