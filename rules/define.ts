@@ -87,6 +87,9 @@ export interface RuleMeta {
    * A rule that can see a kind's events (its sources or apps) and declares no interest
    * for that kind turns the prefilter off for the kind: every line is parsed in full.
    * Be coarse rather than clever: a false "true" costs one parse, a false "false" an alert.
+   * Must be a pure function of the view and the config: the replay remembers verdicts by
+   * the fields an interest read (services/engine/verdict-memo.ts). Read a field only when
+   * the answer needs it (test the verb before the name), so verdicts can be shared.
    */
   interest?: RawInterest;
 }

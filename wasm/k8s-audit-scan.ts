@@ -330,6 +330,45 @@ function read(p: i32, end: i32, k: i32, base: i32): i32 {
   return j;
 }
 
+// Fields of the request view as slots, in services/parsers/k8s-audit-scan.ts
+// VIEW_FIELD_SLOTS order: the first RANGE_FIELDS are byte ranges, the rest numbers.
+const FIELD_SLOTS: StaticArray<i32> = [VERB_AT, USER_AT, ADDRS_AT, RESOURCE_AT, NAMESPACE_AT, NAME_AT, GROUP_AT, SUB_AT, CODE, HAS_REQUEST_OBJECT];
+const RANGE_FIELDS = 8;
+const MAX_FIELD_BYTES = 1024;
+const ABSENT = 0xffff;
+
+@inline function slot(k: i32): i32 {
+  return load<i32>(SLOTS + (<usize>k << 2));
+}
+
+/**
+ * FNV-1a over the fields of `mask` of the last line scan() accepted, exactly as
+ * services/engine/verdict-memo.ts hashOf computes it (the verdict memo's key hash);
+ * -1 if a field is longer than MAX_FIELD_BYTES.
+ */
+export function hashFields(mask: i32): i32 {
+  const base = <i32>chunkBase();
+  let h: i32 = 0x811c9dc5 ^ mask;
+  for (let f = 0; f < 10; f++) {
+    if ((mask & (1 << f)) == 0) continue;
+    const at = unchecked(FIELD_SLOTS[f]);
+    if (f >= RANGE_FIELDS) {
+      h = (h ^ (slot(at) + 1)) * 0x01000193;
+      continue;
+    }
+    const from = slot(at);
+    if (from < 0) {
+      h = (h ^ ABSENT) * 0x01000193;
+      continue;
+    }
+    const to = slot(at + 1);
+    if (to - from > MAX_FIELD_BYTES) return -1;
+    h = (h ^ (to - from)) * 0x01000193;
+    for (let i = from; i < to; i++) h = (h ^ <i32>byte(base + i)) * 0x01000193;
+  }
+  return h;
+}
+
 /** scanK8sAuditBytes over memory[start, end): 1 when accepted (slots written), 0 otherwise. */
 export function scan(start: i32, end: i32): i32 {
   const base = <i32>chunkBase();

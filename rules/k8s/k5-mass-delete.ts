@@ -47,7 +47,8 @@ export const K5: ThresholdRule = defineRule({
     exclude: config.k8s.massDelete.exclude,
   }),
   // Exactly select()'s conditions, on the same request facts (code ≥ 400 is a failed outcome).
-  interest: { 'k8s-audit': (v, ctx) => counted(v.verb, v.resource, v.apiGroup, v.subresource, v.code !== null && v.code >= 400, v.username, ctx) },
+  // The verb first: a request that is no delete is judged without reading the rest.
+  interest: { 'k8s-audit': (v, ctx) => VERBS.has(v.verb) && counted(v.verb, v.resource, v.apiGroup, v.subresource, v.code !== null && v.code >= 400, v.username, ctx) },
   threshold: (config) => config.k8s.massDelete.threshold,
   window: (config) => config.k8s.massDelete.window,
   select(e, ctx) {

@@ -11,9 +11,25 @@ import { k8sDetails } from './k2-serviceaccount-outside.js';
 
 const VERBS = new Set(['update', 'patch', 'delete']);
 
+/** Each list's entries up to their first `*`: what any object they match must start with. */
+const heads = new WeakMap<readonly string[], string[]>();
+
+/**
+ * Whether some entry of `list` can match an object of `resource` (`resource:…`): a match
+ * must start with the entry's text before its first `*` (lib/glob.ts has no other
+ * metacharacter). Lets the prefilter judge a request without reading its object's name.
+ */
+export function resourceListed(list: readonly string[], resource: string | null | undefined): boolean {
+  if (!resource) return false;
+  let literal = heads.get(list);
+  if (!literal) heads.set(list, (literal = list.map((o) => o.split('*')[0]!)));
+  const head = `${resource}:`;
+  return literal.some((l) => head.startsWith(l) || l.startsWith(head));
+}
+
 /** The listed object this request changes (`resource:namespace/name`), or null. */
 export function criticalObject(verb: string, resource: string | null | undefined, namespace: string | null | undefined, name: string | null | undefined, ctx: RuleContext): string | null {
-  if (!resource) return null;
+  if (!resource || !resourceListed(ctx.config.k8s.auditCriticalObjects, resource)) return null;
   const list = ctx.config.k8s.auditCriticalObjects;
   const scope = namespace ? `${resource}:${namespace}/` : `${resource}:`;
   if (VERBS.has(verb) && name) {
@@ -38,8 +54,15 @@ export const K6: MatchRule = defineRule({
   tags: ['T1562.008'],
   description: 'update/patch/delete of an object in k8s.auditCriticalObjects (default configmap kube-system/kubeadm-config)',
   params: (config) => ({ auditCriticalObjects: config.k8s.auditCriticalObjects }),
-  // The prefilter asks exactly what match() asks, from the same request facts.
-  interest: { 'k8s-audit': (v, ctx) => criticalObject(v.verb, v.resource, v.namespace, v.name, ctx) !== null },
+  // The prefilter asks exactly what match() asks, from the same request facts; verb and
+  // resource first, so most requests are judged without their object's name (criticalObject
+  // is null for other verbs and for resources no entry can match).
+  interest: {
+    'k8s-audit': (v, ctx) =>
+      (VERBS.has(v.verb) || v.verb === 'deletecollection') &&
+      resourceListed(ctx.config.k8s.auditCriticalObjects, v.resource) &&
+      criticalObject(v.verb, v.resource, v.namespace, v.name, ctx) !== null,
+  },
   match(e, ctx) {
     const k = e.k8s;
     const t = e.target;

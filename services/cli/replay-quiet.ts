@@ -5,13 +5,13 @@
 // keep of it is built only if H1 asks (ChunkQuietLine).
 // Same verdicts as the per-line prefilter (compilePrefilter); the differential test
 // replays with and without both.
-import { isAscii } from 'node:buffer';
 import type { K8sRequestView } from '../../rules/define.js';
 import type { LineTaker } from '../collectors/line-splitter.js';
 import type { QuietEvidence, QuietLine } from '../engine/quiet-line.js';
 import { parseRfc3339 } from '../lib/time.js';
 import { newK8sChunkScanner } from '../parsers/k8s-audit-chunk-scanner.js';
-import { TimeCache, timeRange, viewOf, type Cut } from '../parsers/k8s-audit-scan.js';
+import { SlotView, TimeCache, timeRange, type Cut } from '../parsers/k8s-audit-scan.js';
+import { K8sVerdictMemo } from '../engine/verdict-memo.js';
 
 /** A quiet line still in its chunk: text, position and time text are built on demand. */
 class ChunkQuietLine implements QuietLine {
@@ -36,25 +36,25 @@ class ChunkQuietLine implements QuietLine {
   }
 }
 
-export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (line: QuietLine) => void): LineTaker {
+/**
+ * `onQuiet` takes each consumed line; `onInterested` hears of a line the scanner read but
+ * some rule wants (the per-line prefilter would say the same, so the caller skips it).
+ */
+export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (line: QuietLine) => void, onInterested: (lineNo: number) => void): LineTaker {
   const scanner = newK8sChunkScanner();
   const times = new TimeCache();
+  const memo = new K8sVerdictMemo();
   let loaded: Buffer | null = null;
-  let cut: Cut = () => '';
+  // Offsets are bytes; values are cut only for lines the memo has no verdict for.
+  const cut: Cut = (f, t) => loaded!.toString('utf8', f, t);
   return (chunk, from, end, lineNo) => {
     if (chunk !== loaded) {
       loaded = chunk;
       scanner.load(chunk);
-      // Offsets are bytes: an ASCII chunk decodes once and its values are cut from the text.
-      if (isAscii(chunk)) {
-        const text = chunk.toString('latin1');
-        cut = (f, t) => text.slice(f, t);
-      } else {
-        cut = (f, t) => chunk.toString('utf8', f, t);
-      }
     }
     if (!scanner.scan(from, end)) return false;
-    const [tsAt, tsEnd] = timeRange(scanner.slots);
+    const slots = scanner.slots;
+    const [tsAt, tsEnd] = timeRange(slots);
     let ms: number;
     let subNs: number;
     if (times.parseBytes(chunk, tsAt, tsEnd)) {
@@ -66,7 +66,16 @@ export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (l
       ms = t.ms;
       subNs = t.subNs;
     }
-    if (!quiet(viewOf(scanner.slots, cut))) return false;
+    let verdict = memo.lookup(chunk, slots, scanner.hash);
+    if (verdict === undefined) {
+      const view = new SlotView(slots, cut);
+      verdict = quiet(view);
+      memo.remember(view.read, chunk, slots, scanner.hash, verdict);
+    }
+    if (!verdict) {
+      onInterested(lineNo);
+      return false;
+    }
     onQuiet(new ChunkQuietLine(ms, subNs, chunk, from, end, lineNo, tsAt, tsEnd));
     return true;
   };

@@ -107,7 +107,8 @@ async function* readTimed(spec: InputSpec, index: number, opts: ReplayOptions, p
       ctx.position = rec.position;
       ctx.invalidUtf8 = rec.invalidUtf8;
       ctx.truncated = rec.truncated;
-      const time = prefilter.line === null ? null : prefilter.line(rec.text, ctx);
+      // A line the in-place taker already judged interesting is not judged again.
+      const time = prefilter.line === null || rec.lineNo === refused ? null : prefilter.line(rec.text, ctx);
       if (time !== null) {
         tsMs = time.ms;
         tsSubNs = time.subNs;
@@ -125,14 +126,19 @@ async function* readTimed(spec: InputSpec, index: number, opts: ReplayOptions, p
       for (const rec of framer.push(line)) handle(rec);
     };
     // issue 8: k8s-audit lines are scanned in place in the chunk; a quiet one is never decoded.
+    let refused = 0;
     const taker =
       prefilter.k8sQuiet === null
         ? null
-        : k8sQuietTaker(prefilter.k8sQuiet, (quiet) => {
-            tsMs = quiet.ms;
-            tsSubNs = quiet.subNs;
-            emit(index, tsMs, tsSubNs, null, null, quiet);
-          });
+        : k8sQuietTaker(
+            prefilter.k8sQuiet,
+            (quiet) => {
+              tsMs = quiet.ms;
+              tsSubNs = quiet.subNs;
+              emit(index, tsMs, tsSubNs, null, null, quiet);
+            },
+            (lineNo) => (refused = lineNo),
+          );
     for await (const chunk of opened.stream) {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       splitter.pushEach(buf, taker !== null && framer.idle() ? taker : null, each);

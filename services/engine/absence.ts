@@ -90,6 +90,11 @@ export class AbsenceTracker {
     }
   }
 
+  /** False when due() would certainly return nothing (issue 8: the per-line check, without building its arguments). */
+  mayBeDue(watermarkMs: number, firstEventMs: number): boolean {
+    return !(firstEventMs === this.boundFirstMs && watermarkMs <= this.nextDueMs);
+  }
+
   /** Silences that passed their limit by `watermarkMs` and have not fired yet; marks them fired. */
   due(watermarkMs: number, firstEventMs: number, maxSilence: (name: string, kind: InputKind) => number): DueSilence[] {
     if (firstEventMs === this.boundFirstMs && watermarkMs <= this.nextDueMs) return [];

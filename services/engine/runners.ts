@@ -152,6 +152,9 @@ export class FirstSeenRunner extends Runner<FirstSeenRule> {
   }
 }
 
+/** The shared empty answer of a close() with nothing due (never mutated: callers copy or spread it). */
+const NOTHING_DUE: Alert[] = [];
+
 export class AbsenceRunner extends Runner<AbsenceRule> {
   readonly tracker: AbsenceTracker;
 
@@ -169,6 +172,7 @@ export class AbsenceRunner extends Runner<AbsenceRule> {
 
   /** Silences that passed their limit by `watermarkMs`. */
   close(watermarkMs: number, firstEventMs: number): Alert[] {
+    if (!this.tracker.mayBeDue(watermarkMs, firstEventMs)) return NOTHING_DUE;
     const limit = (name: string, kind: InputKind): number =>
       this.guard(Number.POSITIVE_INFINITY, () => this.rule.maxSilence(this.ctx.config, { name, kind }));
     return this.tracker.due(watermarkMs, firstEventMs, limit).map((s) => this.toAlert(s));

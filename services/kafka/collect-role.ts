@@ -12,7 +12,9 @@
 // same sequence numbers: downstream drops or absorbs the duplicates.
 //
 // Invariants: a position never advances past records the broker has not acknowledged; a
-// failed send is retried with backoff, never skipped (the collector waits: backpressure).
+// failed send is retried with backoff, never skipped (the collector waits: backpressure),
+// however long the broker is away (producer-link.ts); only a configuration error
+// (error-policy.ts: bad credentials, ACLs, ...) ends the role (onFatal → TRIP_KAFKA_FATAL).
 import { join } from 'node:path';
 import type { Config } from '../../schemas/config.js';
 import type { KafkaConfig } from '../../schemas/kafka.js';
@@ -29,9 +31,12 @@ import { Metrics } from '../lib/metrics.js';
 import type { Log } from '../lib/log.js';
 import { DeadLetters } from '../cli/run/dead-letters.js';
 import { startHttp } from '../cli/run/http.js';
-import type { Admin, Message, Producer } from 'kafkajs';
+import type { Admin, Message } from 'kafkajs';
+import { Backoff } from './backoff.js';
 import { ensureTopics, makeKafka, makeProducer, sendAll } from './client.js';
+import { LinkStatus } from './link-status.js';
 import { KafkaMetrics } from './metrics.js';
+import { ProducerLink } from './producer-link.js';
 import { eventKey, newEpoch, SourceStamper, type EventRecord, type StamperState } from './records.js';
 
 export interface CollectRoleOptions {
@@ -45,6 +50,8 @@ export interface CollectRoleOptions {
   now: () => number;
   sleep?: (ms: number) => Promise<void>;
   year?: number;
+  /** Called on an unrecoverable Kafka error (error-policy.ts): exit 1. */
+  onFatal?: (e: Error) => void;
 }
 
 /** What collect saves per source: the collector's own position and where its numbering stands. */
@@ -78,9 +85,11 @@ export function stampRecord(
 export class CollectRole {
   readonly metrics = new Metrics(true);
   private readonly km = new KafkaMetrics(this.metrics);
+  readonly links = new LinkStatus(this.km);
   private store!: StateStore;
   private admin: Admin | undefined;
-  private producer: Producer | undefined;
+  private producer: ProducerLink | undefined;
+  private fatal = false;
   private deadLetters!: DeadLetters;
   private topic!: string;
   private readonly collectors: Collector[] = [];
@@ -113,7 +122,17 @@ export class CollectRole {
     await this.admin.connect();
     await ensureTopics(this.admin, this.o.kafka, log);
     this.topic = this.o.kafka.topics.events;
-    this.producer = makeProducer(kafka);
+    this.producer = new ProducerLink({
+      name: 'collect.producer',
+      create: () => makeProducer(kafka),
+      log,
+      status: this.links,
+      onFatal: (e) => {
+        if (this.fatal || this.stopping) return;
+        this.fatal = true;
+        this.o.onFatal?.(e);
+      },
+    });
     await this.producer.connect();
 
     if (this.o.httpListen !== false) this.http = await startHttp(this.o.httpListen, this.metrics, { ready: () => this.readiness() });
@@ -134,7 +153,7 @@ export class CollectRole {
 
   readiness(): { ready: boolean; detail: Record<string, unknown> } {
     const sources = Object.fromEntries(this.collectors.map((c) => [c.name, c.status()]));
-    return { ready: this.opened && !this.stopping && this.collectors.every((c) => c.status().opened), detail: { role: 'collect', sources } };
+    return { ready: this.opened && !this.stopping && this.links.up() && this.collectors.every((c) => c.status().opened), detail: { role: 'collect', kafka: this.links.detail(), sources } };
   }
 
   private context(source: string, kind: InputKind): ParseContext {
@@ -169,17 +188,17 @@ export class CollectRole {
   }
 
   private async sendWithRetry(messages: Message[]): Promise<void> {
-    let delay = 250;
+    const backoff = new Backoff({ initialMs: 250, maxMs: 30_000 });
     for (;;) {
       try {
-        await sendAll(this.producer!, [{ topic: this.topic, messages }]);
+        await this.producer!.use((p) => sendAll(p, [{ topic: this.topic, messages }]));
         this.km.produced.inc({ topic: this.topic }, messages.length);
         return;
       } catch (e) {
-        if (this.stopping) throw e;
-        this.o.log.error({ code: 'TRIP_KAFKA_PRODUCE', err: (e as Error).message, records: messages.length, retryInMs: delay }, 'kafka: produce failed; holding the batch and retrying');
+        if (this.stopping || this.fatal) throw e;
+        const delay = backoff.next();
+        this.o.log.error({ code: 'TRIP_KAFKA_PRODUCE', err: (e as Error).message, records: messages.length, attempt: backoff.attempts, retryInMs: delay }, 'kafka: produce failed; holding the batch and retrying');
         await (this.o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms))))(delay);
-        delay = Math.min(delay * 2, 30_000);
       }
     }
   }

@@ -17,21 +17,32 @@
 // new ones restored. After any rebalance kafkajs resumes retained partitions from their
 // committed offset, behind the in-memory state: messages below a stage's own offset are
 // skipped, and a fetch that starts past it is sent back (seek) to it.
+//
+// Broker outages (consumer-supervisor.ts, producer-link.ts): a consumer that kafkajs
+// gives up on (its member expired during the outage) is recreated after a backoff and
+// rejoins its group; the rejoin is a rebalance like any other (above). From the crash to
+// the rejoin the replica owns nothing for sure, so it neither releases health-lane alerts
+// nor checkpoints (another replica may have the partition by then). Only configuration
+// errors (error-policy.ts) end the process (onFatal → TRIP_KAFKA_FATAL).
 import type { Alert } from '../../schemas/alert.js';
 import type { Config } from '../../schemas/config.js';
 import type { KafkaConfig } from '../../schemas/kafka.js';
 import type { Rule } from '../../rules/define.js';
-import { CompressionTypes, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, type Admin, type Consumer, type ConsumerConfig, type EachBatchPayload, type Kafka, type Message } from 'kafkajs';
 import { rules as allRules } from '../../rules/index.js';
 import type { SourceInfo } from '../engine/engine.js';
 import { Metrics } from '../lib/metrics.js';
 import type { Log } from '../lib/log.js';
 import { startHttp } from '../cli/run/http.js';
 import { ensureTopics, makeKafka, makeProducer, sendAll } from './client.js';
+import { ConsumerSupervisor } from './consumer-supervisor.js';
+import { LinkStatus } from './link-status.js';
 import { KafkaMetrics } from './metrics.js';
+import { ProducerLink } from './producer-link.js';
 import { RECORD_VERSION, toHealth, decodeEventRecord, decodeSignalHeaders, decodeStateRecord, encodeSignalHeaders, stateKey, type StateRecord } from './records.js';
 import { EventStage, SignalStage, type SignalStageJson } from './stages.js';
 import { StateReader } from './state-reader.js';
+import { realTimers, sleepOn, type Timers } from './timers.js';
 import { PartitionWatermarks } from './watermarks.js';
 
 export interface DetectRoleOptions {
@@ -43,8 +54,10 @@ export interface DetectRoleOptions {
   httpListen: string | false;
   log: Log;
   now: () => number;
-  /** Called when a consumer crashed for good (kafkajs will not restart it): exit and let the supervisor restart. */
+  /** Called on an unrecoverable Kafka error (error-policy.ts: bad credentials, ACLs, ...): exit 1. */
   onFatal?: (e: Error) => void;
+  /** Reconnect backoff timers (tests: a fake clock). */
+  timers?: Timers;
 }
 
 /** Messages handled between two produce+commit rounds of an events partition. */
@@ -66,12 +79,13 @@ interface Owned {
 export class DetectRole {
   readonly metrics = new Metrics(true);
   private readonly km = new KafkaMetrics(this.metrics);
+  readonly links = new LinkStatus(this.km);
   private kafka!: Kafka;
   private admin!: Admin;
-  private producer!: Producer;
+  private producer!: ProducerLink;
   private reader!: StateReader;
-  private eventsC!: Consumer;
-  private signalsC!: Consumer;
+  private events!: ConsumerSupervisor;
+  private signals!: ConsumerSupervisor;
   private nSignals = 0;
   private readonly fronts = new Map<number, EventStage>();
   private readonly owned = new Map<number, Owned>();
@@ -81,11 +95,21 @@ export class DetectRole {
   private http: { close(): Promise<void>; port: number } | undefined;
   private stopping: Promise<void> | undefined;
   private running = false;
+  private fatal = false;
+  private readonly timers: Timers;
 
   constructor(private readonly o: DetectRoleOptions) {
     this.rules = o.rules ?? allRules;
     this.wm = new PartitionWatermarks(o.kafka.idleTimeout);
+    this.timers = o.timers ?? realTimers;
   }
+
+  /** Once: the first unrecoverable error ends the role; later ones are its echoes. */
+  private readonly onFatal = (e: Error): void => {
+    if (this.fatal || this.stopping) return;
+    this.fatal = true;
+    this.o.onFatal?.(e);
+  };
 
   get httpPort(): number | undefined {
     return this.http?.port;
@@ -102,12 +126,13 @@ export class DetectRole {
     await this.admin.connect();
     const counts = await ensureTopics(this.admin, cfg, log);
     this.nSignals = counts.signals;
-    this.producer = makeProducer(this.kafka);
+    this.producer = new ProducerLink({ name: 'detect.producer', create: () => makeProducer(this.kafka), log, status: this.links, onFatal: this.onFatal });
     await this.producer.connect();
-    this.reader = new StateReader(this.kafka, this.admin, cfg.topics.state, cfg.groupId, log);
+    const supervision = { log, timers: this.timers, now: this.o.now, status: this.links, onFatal: this.onFatal };
+    this.reader = new StateReader({ kafka: this.kafka, admin: this.admin, topic: cfg.topics.state, groupPrefix: cfg.groupId, ...supervision });
     await this.reader.start();
 
-    const consumerOpts = {
+    const consumerOpts: Omit<ConsumerConfig, 'groupId'> = {
       sessionTimeout: cfg.sessionTimeout,
       heartbeatInterval: Math.max(500, Math.min(3000, Math.floor(cfg.sessionTimeout / 3))),
       rebalanceTimeout: Math.max(60_000, cfg.sessionTimeout),
@@ -118,23 +143,28 @@ export class DetectRole {
       // disconnect (SIGTERM) waits for the fetch in flight.
       maxWaitTimeInMs: 500,
     };
-    this.signalsC = this.kafka.consumer({ groupId: `${cfg.groupId}.detect.signals`, ...consumerOpts });
-    this.eventsC = this.kafka.consumer({ groupId: `${cfg.groupId}.detect.events`, ...consumerOpts });
-    for (const c of [this.signalsC, this.eventsC]) {
-      c.on(c.events.CRASH, (ev) => {
-        log.error({ code: 'TRIP_KAFKA_CONSUMER_CRASH', err: ev.payload.error.message, group: ev.payload.groupId, restart: ev.payload.restart }, 'kafka: consumer crashed');
-        if (!ev.payload.restart && !this.stopping) this.o.onFatal?.(ev.payload.error);
-      });
-    }
-    this.signalsC.on(this.signalsC.events.GROUP_JOIN, (ev) => this.assignSignals(ev.payload.memberAssignment[cfg.topics.signals] ?? []));
-    this.eventsC.on(this.eventsC.events.GROUP_JOIN, (ev) => this.assignEvents(ev.payload.memberAssignment[cfg.topics.events] ?? []));
-
-    await this.signalsC.connect();
-    await this.signalsC.subscribe({ topics: [cfg.topics.signals], fromBeginning: true });
-    await this.signalsC.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: (p) => this.signalBatch(p) });
-    await this.eventsC.connect();
-    await this.eventsC.subscribe({ topics: [cfg.topics.events], fromBeginning: true });
-    await this.eventsC.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: (p) => this.eventBatch(p) });
+    this.signals = new ConsumerSupervisor({
+      name: 'detect.signals',
+      ...supervision,
+      create: () => this.kafka.consumer({ groupId: `${cfg.groupId}.detect.signals`, ...consumerOpts }),
+      run: async (c) => {
+        await c.subscribe({ topics: [cfg.topics.signals], fromBeginning: true });
+        await c.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: (p) => this.signalBatch(c, p) });
+      },
+      onJoin: (ev) => this.assignSignals(ev.payload.memberAssignment[cfg.topics.signals] ?? []),
+    });
+    this.events = new ConsumerSupervisor({
+      name: 'detect.events',
+      ...supervision,
+      create: () => this.kafka.consumer({ groupId: `${cfg.groupId}.detect.events`, ...consumerOpts }),
+      run: async (c) => {
+        await c.subscribe({ topics: [cfg.topics.events], fromBeginning: true });
+        await c.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: (p) => this.eventBatch(c, p) });
+      },
+      onJoin: (ev) => this.assignEvents(ev.payload.memberAssignment[cfg.topics.events] ?? []),
+    });
+    await this.signals.start();
+    await this.events.start();
 
     this.running = true;
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -145,9 +175,10 @@ export class DetectRole {
   readiness(): { ready: boolean; detail: Record<string, unknown> } {
     const now = this.o.now();
     return {
-      ready: this.running && !this.stopping,
+      ready: this.running && !this.stopping && this.links.up(),
       detail: {
         role: 'detect',
+        kafka: this.links.detail(),
         eventsPartitions: [...this.fronts.keys()].sort((a, b) => a - b),
         signalsPartitions: [...this.owned.keys()].sort((a, b) => a - b),
         watermark: this.wm.watermark(now),
@@ -164,7 +195,7 @@ export class DetectRole {
     this.o.log.info({ partitions }, 'kafka: events partitions assigned');
   }
 
-  private async eventBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async eventBatch(c: Consumer, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const cfg = this.o.kafka;
     const p = batch.partition;
     let front = this.fronts.get(p);
@@ -198,12 +229,12 @@ export class DetectRole {
         { topic: cfg.topics.signals, messages: signals },
         { topic: cfg.topics.alerts, messages: alerts },
       ].filter((t) => t.messages.length > 0);
-      if (topicMessages.length > 0) await sendAll(this.producer, topicMessages);
+      if (topicMessages.length > 0) await this.producer.use((pr) => sendAll(pr, topicMessages));
       this.km.produced.inc({ topic: cfg.topics.signals }, signals.length);
       this.km.produced.inc({ topic: cfg.topics.alerts }, alerts.length);
       const last = chunk[chunk.length - 1]!.offset;
       resolveOffset(last);
-      await this.eventsC.commitOffsets([{ topic: batch.topic, partition: p, offset: (BigInt(last) + 1n).toString() }]);
+      await c.commitOffsets([{ topic: batch.topic, partition: p, offset: (BigInt(last) + 1n).toString() }]);
       await heartbeat();
     }
   }
@@ -243,7 +274,7 @@ export class DetectRole {
       } catch (e) {
         if (own.revoked || this.stopping) return;
         this.o.log.error({ code: 'TRIP_KAFKA_RESTORE', partition: p, err: (e as Error).message, retryInMs: delay }, 'kafka: cannot restore a signals partition yet; retrying');
-        await new Promise((r) => setTimeout(r, delay));
+        await sleepOn(this.timers, delay);
       }
     }
   }
@@ -258,11 +289,11 @@ export class DetectRole {
   private async produceAlerts(alerts: Alert[]): Promise<void> {
     if (alerts.length === 0) return;
     const topic = this.o.kafka.topics.alerts;
-    await sendAll(this.producer, [{ topic, messages: alerts.map((a) => ({ key: a.id, value: JSON.stringify(a) })) }]);
+    await this.producer.use((pr) => sendAll(pr, [{ topic, messages: alerts.map((a) => ({ key: a.id, value: JSON.stringify(a) })) }]));
     this.km.produced.inc({ topic }, alerts.length);
   }
 
-  private async signalBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+  private async signalBatch(c: Consumer, { batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
     const p = batch.partition;
     let own = this.owned.get(p);
     if (!own) {
@@ -276,7 +307,7 @@ export class DetectRole {
       if (o.next !== null && first > o.next) {
         // The fetch starts past what the state covers (a commit newer than the checkpoint
         // we restored): go back to the checkpoint's offset.
-        this.signalsC.seek({ topic: batch.topic, partition: p, offset: o.next.toString() });
+        c.seek({ topic: batch.topic, partition: p, offset: o.next.toString() });
         return;
       }
       const now = this.o.now();
@@ -297,23 +328,23 @@ export class DetectRole {
       alerts.push(...o.stage.release(now));
       await this.produceAlerts(alerts);
       resolveOffset(batch.lastOffset());
-      if (now - o.checkpointedAt >= this.o.config.engine.checkpointInterval) await this.checkpoint(p, o);
+      if (now - o.checkpointedAt >= this.o.config.engine.checkpointInterval) await this.checkpoint(p, o, c);
       await heartbeat();
     });
   }
 
-  /** State to tripline.state (acknowledged), then the offset it covers committed. */
-  private async checkpoint(p: number, own: Owned): Promise<void> {
-    if (!own.stage || own.next === null || !own.dirty || own.revoked) return;
+  /** State to tripline.state (acknowledged), then the offset it covers committed (on `c`, the group member that owns `p`). */
+  private async checkpoint(p: number, own: Owned, c: Consumer | undefined): Promise<void> {
+    if (!own.stage || own.next === null || !own.dirty || own.revoked || !c) return;
     const cfg = this.o.kafka;
     const now = this.o.now();
     const json = own.stage.toJSON();
     const rec: StateRecord = { v: RECORD_VERSION, topic: cfg.topics.signals, partition: p, offset: own.next.toString(), keyed: json.keyed, health: json.health, writtenMs: now };
-    await this.producer.send({ topic: cfg.topics.state, acks: -1, compression: CompressionTypes.GZIP, messages: [{ key: stateKey(cfg.topics.signals, p), value: JSON.stringify(rec) }] });
+    await this.producer.use((pr) => pr.send({ topic: cfg.topics.state, acks: -1, compression: CompressionTypes.GZIP, messages: [{ key: stateKey(cfg.topics.signals, p), value: JSON.stringify(rec) }] }));
     this.km.checkpoints.inc();
     own.checkpointedAt = now;
     own.dirty = false;
-    await this.signalsC.commitOffsets([{ topic: cfg.topics.signals, partition: p, offset: rec.offset }]);
+    await c.commitOffsets([{ topic: cfg.topics.signals, partition: p, offset: rec.offset }]);
   }
 
   /** Health-lane releases (the watermark moves with wall time too: idle sources), live H1, due checkpoints. */
@@ -322,16 +353,19 @@ export class DetectRole {
     const wm = this.wm.watermark(now);
     if (wm !== null) this.km.watermark.set(wm / 1000);
     let buffered = 0;
+    // Out of the signals group (an outage): the partitions may be another replica's by
+    // now; their alerts and checkpoints wait for the rejoin, which says what is still ours.
+    const member = this.signals.joined ? this.signals.consumer : undefined;
     for (const [p, own] of this.owned) {
       buffered += own.stage?.stats(now).health?.buffered ?? 0;
-      if (own.ticking || !own.stage) continue;
+      if (own.ticking || !own.stage || !member) continue;
       own.ticking = true;
       void this.serial(own, async () => {
         if (own.revoked || !own.stage) return;
         const before = own.stage.changes;
         await this.produceAlerts(own.stage.release(this.o.now()));
         if (own.stage.changes !== before) own.dirty = true;
-        if (this.o.now() - own.checkpointedAt >= this.o.config.engine.checkpointInterval) await this.checkpoint(p, own);
+        if (this.o.now() - own.checkpointedAt >= this.o.config.engine.checkpointInterval) await this.checkpoint(p, own, member);
       })
         .catch((e: Error) => this.o.log.warn({ code: 'TRIP_KAFKA_TICK', partition: p, err: e.message }, 'kafka: signals partition tick failed; retrying'))
         .finally(() => (own.ticking = false));
@@ -344,21 +378,23 @@ export class DetectRole {
     this.stopping ??= (async () => {
       clearInterval(this.timer);
       // No new events taken (the state reader is not needed any more either) ...
-      await Promise.all([this.eventsC?.disconnect().catch(() => undefined), this.reader?.stop().catch(() => undefined)]);
-      // ... every owned signals partition checkpointed, so its next owner re-reads nothing ...
+      await Promise.all([this.events?.stop(), this.reader?.stop().catch(() => undefined)]);
+      // ... every owned signals partition checkpointed, so its next owner re-reads nothing
+      // (unless the group is lost: then the partitions may be another replica's) ...
+      const member = this.signals?.joined ? this.signals.consumer : undefined;
       await Promise.all(
         [...this.owned].map(([p, own]) =>
           this.serial(own, async () => {
-            if (!own.stage || own.revoked) return;
+            if (!own.stage || own.revoked || !member) return;
             const before = own.stage.changes;
             await this.produceAlerts(own.stage.release(this.o.now()));
             if (own.stage.changes !== before) own.dirty = true;
-            await this.checkpoint(p, own);
+            await this.checkpoint(p, own, member);
           }).catch((e: Error) => this.o.log.warn({ partition: p, err: e.message }, 'kafka: final checkpoint failed')),
         ),
       );
       // ... then the group is left.
-      await this.signalsC?.disconnect().catch(() => undefined);
+      await this.signals?.stop();
       await this.producer?.disconnect().catch(() => undefined);
       await this.admin?.disconnect().catch(() => undefined);
       await this.http?.close();

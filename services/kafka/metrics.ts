@@ -11,6 +11,8 @@ export class KafkaMetrics {
   readonly healthBuffered;
   readonly checkpoints;
   readonly restores;
+  readonly reconnecting;
+  readonly reconnects;
 
   constructor(m: Metrics) {
     const registers = [m.registry];
@@ -25,5 +27,8 @@ export class KafkaMetrics {
     this.healthBuffered = new Gauge({ name: 'tripline_kafka_health_buffered', help: 'Records held by the health lane waiting for the watermark', registers });
     this.checkpoints = new Counter({ name: 'tripline_kafka_checkpoints_total', help: 'Signals-partition checkpoints written to the state topic', registers });
     this.restores = new Counter({ name: 'tripline_kafka_restores_total', help: 'Signals partitions taken over, by how (checkpoint, fresh)', labelNames: ['from'], registers });
+    // link-status.ts: riding out a broker outage instead of exiting.
+    this.reconnecting = new Gauge({ name: 'tripline_kafka_reconnecting', help: '1 while this Kafka client (a consumer group, the producer) is reconnecting after a failure', labelNames: ['client'], registers });
+    this.reconnects = new Counter({ name: 'tripline_kafka_reconnects_total', help: 'Kafka clients recreated after a failure (a consumer rejoining its group, a producer renewed)', labelNames: ['client'], registers });
   }
 }

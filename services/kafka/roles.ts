@@ -10,6 +10,7 @@ import { buildSinks } from '../cli/run/build-sinks.js';
 import { CollectRole } from './collect-role.js';
 import { DetectRole } from './detect-role.js';
 import { RouteRole } from './route-role.js';
+import { realTimers } from './timers.js';
 
 export const ROLES = ['all', 'collect', 'detect', 'route'] as const;
 export type Role = (typeof ROLES)[number];
@@ -23,7 +24,10 @@ export function parseRole(text: string | undefined): Role {
 export interface StartedRole {
   httpPort: number | undefined;
   stop(): Promise<void>;
-  /** Rejects never; resolves with the error when a consumer died for good (exit 1, let the supervisor restart). */
+  /**
+   * Rejects never; resolves with the error when the role hit an unrecoverable Kafka error
+   * (error-policy.ts: a configuration error, not an outage: outages are ridden out).
+   */
   fatal: Promise<Error>;
 }
 
@@ -43,24 +47,15 @@ export async function startRole(role: Exclude<Role, 'all'>, o: RoleOptions): Pro
   if (!kafka) throw new UsageError(`--role ${role} needs a kafka block in the config (brokers, topics, ...): see README "Scale-out on Kafka"`);
   let onFatal!: (e: Error) => void;
   const fatal = new Promise<Error>((r) => (onFatal = r));
-  const common = { config: o.config, kafka, log: o.log, now: o.io.now, httpListen: o.httpListen };
+  const common = { config: o.config, kafka, log: o.log, now: o.io.now, httpListen: o.httpListen, onFatal };
   let started: CollectRole | DetectRole | RouteRole;
   if (role === 'collect') {
     started = new CollectRole({ ...common, sources: o.pickSources(), makeCollector, stateDir: o.stateDir, ...(o.year !== undefined ? { year: o.year } : {}) });
   } else if (role === 'detect') {
     const sources = o.config.sources?.map((s) => ({ name: s.name, kind: s.kind }));
-    started = new DetectRole({ ...common, ...(sources ? { sources } : {}), onFatal });
+    started = new DetectRole({ ...common, ...(sources ? { sources } : {}), timers: realTimers });
   } else {
-    started = new RouteRole({
-      ...common,
-      sinks: buildSinks(o.config, o.io),
-      stateDir: o.stateDir,
-      setTimer: (fn, ms) => {
-        const t = setTimeout(fn, ms);
-        return { cancel: () => clearTimeout(t) };
-      },
-      onFatal,
-    });
+    started = new RouteRole({ ...common, sinks: buildSinks(o.config, o.io), stateDir: o.stateDir, setTimer: realTimers.setTimer });
   }
   try {
     await started.start();

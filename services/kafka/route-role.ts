@@ -11,6 +11,12 @@
 // are committed after the alerts are in the outbox (at-least-once into the outbox,
 // at-most-once per sink from it). Run one route replica per state directory; several
 // replicas split the alert partitions between them.
+//
+// Broker outages: the consumer is supervised (consumer-supervisor.ts): when kafkajs gives
+// up on it (its member expired during the outage) it is recreated after a backoff and
+// rejoins the group from the committed offsets; what is read again is already in the
+// outbox and ignored. Delivery from the outbox goes on meanwhile. Only configuration
+// errors (error-policy.ts) end the process (onFatal → TRIP_KAFKA_FATAL).
 import type { Config } from '../../schemas/config.js';
 import type { KafkaConfig } from '../../schemas/kafka.js';
 import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
@@ -22,6 +28,8 @@ import { Metrics } from '../lib/metrics.js';
 import type { Log } from '../lib/log.js';
 import { startHttp } from '../cli/run/http.js';
 import { ensureTopics, makeKafka } from './client.js';
+import { ConsumerSupervisor } from './consumer-supervisor.js';
+import { LinkStatus } from './link-status.js';
 import { KafkaMetrics } from './metrics.js';
 import { decodeAlert } from './records.js';
 
@@ -33,17 +41,21 @@ export interface RouteRoleOptions {
   httpListen: string | false;
   log: Log;
   now: () => number;
+  /** The routing stack's timers and the reconnect backoff's (tests: a fake clock). */
   setTimer: (fn: () => void, ms: number) => { cancel(): void };
+  /** Called on an unrecoverable Kafka error (error-policy.ts: bad credentials, ACLs, ...): exit 1. */
   onFatal?: (e: Error) => void;
 }
 
 export class RouteRole {
   readonly metrics = new Metrics(true);
   private readonly km = new KafkaMetrics(this.metrics);
+  readonly links = new LinkStatus(this.km);
   private store!: StateStore;
   private deliverer!: RoutingStack;
   private admin: Admin | undefined;
-  private consumer: Consumer | undefined;
+  private consumer: ConsumerSupervisor | undefined;
+  private fatal = false;
   private http: { close(): Promise<void>; port: number } | undefined;
   private stopping: Promise<void> | undefined;
   private running = false;
@@ -79,26 +91,40 @@ export class RouteRole {
     this.admin = kafka.admin();
     await this.admin.connect();
     await ensureTopics(this.admin, cfg, log);
-    const c = kafka.consumer({
-      groupId: `${cfg.groupId}.route`,
-      sessionTimeout: cfg.sessionTimeout,
-      heartbeatInterval: Math.max(500, Math.min(3000, Math.floor(cfg.sessionTimeout / 3))),
-      maxWaitTimeInMs: 500,
+    this.consumer = new ConsumerSupervisor({
+      name: 'route',
+      log,
+      timers: { setTimer: this.o.setTimer },
+      now: this.o.now,
+      status: this.links,
+      onFatal: (e) => {
+        if (this.fatal || this.stopping) return;
+        this.fatal = true;
+        this.o.onFatal?.(e);
+      },
+      create: () =>
+        kafka.consumer({
+          groupId: `${cfg.groupId}.route`,
+          sessionTimeout: cfg.sessionTimeout,
+          heartbeatInterval: Math.max(500, Math.min(3000, Math.floor(cfg.sessionTimeout / 3))),
+          maxWaitTimeInMs: 500,
+        }),
+      run: async (c) => {
+        await c.subscribe({ topics: [cfg.topics.alerts], fromBeginning: true });
+        await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.batch(c, p) });
+      },
     });
-    this.consumer = c;
-    c.on(c.events.CRASH, (ev) => {
-      log.error({ code: 'TRIP_KAFKA_CONSUMER_CRASH', err: ev.payload.error.message, restart: ev.payload.restart }, 'kafka: consumer crashed');
-      if (!ev.payload.restart && !this.stopping) this.o.onFatal?.(ev.payload.error);
-    });
-    await c.connect();
-    await c.subscribe({ topics: [cfg.topics.alerts], fromBeginning: true });
-    await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.batch(p) });
-    if (this.o.httpListen !== false) this.http = await startHttp(this.o.httpListen, this.metrics, { ready: () => ({ ready: this.running && !this.stopping, detail: { role: 'route' } }) });
+    await this.consumer.start();
+    if (this.o.httpListen !== false) this.http = await startHttp(this.o.httpListen, this.metrics, { ready: () => this.readiness() });
     this.running = true;
     log.info({ group: `${cfg.groupId}.route`, topic: cfg.topics.alerts }, 'router started (consuming alerts from kafka)');
   }
 
-  private async batch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  readiness(): { ready: boolean; detail: Record<string, unknown> } {
+    return { ready: this.running && !this.stopping && this.links.up(), detail: { role: 'route', kafka: this.links.detail() } };
+  }
+
+  private async batch(c: Consumer, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const alerts: Alert[] = [];
     for (const m of batch.messages) {
@@ -115,7 +141,7 @@ export class RouteRole {
     for (const a of alerts) this.metrics.alerts.inc({ rule: a.rule, severity: a.severity });
     const last = batch.lastOffset();
     resolveOffset(last);
-    await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+    await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
     if (r.inserted > 0) this.deliverer.wake();
     await heartbeat();
   }
@@ -127,7 +153,7 @@ export class RouteRole {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      await this.consumer?.disconnect().catch(() => undefined);
+      await this.consumer?.stop();
       await this.admin?.disconnect().catch(() => undefined);
       await this.deliverer?.idle();
       await this.deliverer?.stop();

@@ -7,57 +7,78 @@
 // and keeps the newest record per key. caughtUp() waits until it has read everything the
 // topic held when asked (its high watermarks), so a checkpoint the previous owner wrote
 // before dying is always seen.
+//
+// Broker outages: the consumer is supervised (consumer-supervisor.ts). A recreated one
+// reads the topic from the beginning again (nothing committed); records below what was
+// already read are skipped, so `latest` never steps back to an older checkpoint.
 import { randomBytes } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Log } from '../lib/log.js';
+import { ConsumerSupervisor } from './consumer-supervisor.js';
+import type { LinkStatus } from './link-status.js';
+import type { Timers } from './timers.js';
+
+export interface StateReaderOptions {
+  kafka: Kafka;
+  admin: Admin;
+  topic: string;
+  groupPrefix: string;
+  log: Log;
+  timers: Timers;
+  now: () => number;
+  status: LinkStatus;
+  onFatal(e: Error): void;
+}
 
 export class StateReader {
-  private consumer: Consumer | undefined;
+  private sup: ConsumerSupervisor | undefined;
   private readonly latest = new Map<string, Buffer | null>();
   /** Next offset to read, per partition. */
   private readonly next = new Map<number, bigint>();
-  private crashed: Error | undefined;
 
-  constructor(
-    private readonly kafka: Kafka,
-    private readonly admin: Admin,
-    private readonly topic: string,
-    private readonly groupPrefix: string,
-    private readonly log: Log,
-  ) {}
+  constructor(private readonly o: StateReaderOptions) {}
 
   async start(): Promise<void> {
-    const groupId = `${this.groupPrefix}.state-reader.${randomBytes(6).toString('hex')}`;
-    const c = this.kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxBytesPerPartition: 64 * 1024 * 1024, maxWaitTimeInMs: 500 });
-    this.consumer = c;
-    c.on(c.events.CRASH, (ev) => {
-      this.crashed = ev.payload.error;
-      this.log.error({ code: 'TRIP_KAFKA_STATE_READER', err: ev.payload.error.message, restart: ev.payload.restart }, 'kafka: state reader crashed');
-    });
-    await c.connect();
-    await c.subscribe({ topics: [this.topic], fromBeginning: true });
-    await c.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          if (m.key) this.latest.set(m.key.toString('utf8'), m.value);
-        }
-        const last = batch.lastOffset();
-        this.next.set(batch.partition, BigInt(last) + 1n);
+    const groupId = `${this.o.groupPrefix}.state-reader.${randomBytes(6).toString('hex')}`;
+    const { kafka, topic } = this.o;
+    this.sup = new ConsumerSupervisor({
+      name: 'detect.state-reader',
+      log: this.o.log,
+      timers: this.o.timers,
+      now: this.o.now,
+      status: this.o.status,
+      onFatal: this.o.onFatal,
+      create: () => kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxBytesPerPartition: 64 * 1024 * 1024, maxWaitTimeInMs: 500 }),
+      run: async (c) => {
+        await c.subscribe({ topics: [topic], fromBeginning: true });
+        await c.run({
+          autoCommit: false,
+          eachBatchAutoResolve: true,
+          eachBatch: async ({ batch }) => {
+            const from = this.next.get(batch.partition) ?? 0n;
+            for (const m of batch.messages) {
+              if (BigInt(m.offset) < from) continue; // read before a reconnect
+              if (m.key) this.latest.set(m.key.toString('utf8'), m.value);
+            }
+            const last = BigInt(batch.lastOffset()) + 1n;
+            if (last > from) this.next.set(batch.partition, last);
+          },
+        });
       },
     });
+    await this.sup.start();
   }
 
   /** Resolves once every record the topic holds now has been read. */
   async caughtUp(timeoutMs = 60_000): Promise<void> {
-    const offsets = await this.admin.fetchTopicOffsets(this.topic);
+    const offsets = await this.o.admin.fetchTopicOffsets(this.o.topic);
     const started = Date.now();
     for (;;) {
       const behind = offsets.filter((o) => BigInt(o.high) > BigInt(o.low) && (this.next.get(o.partition) ?? 0n) < BigInt(o.high));
       if (behind.length === 0) return;
-      if (this.crashed && Date.now() - started > timeoutMs / 2) throw this.crashed;
-      if (Date.now() - started > timeoutMs) throw new Error(`kafka: state topic ${this.topic} not read up to its end within ${timeoutMs} ms`);
+      // Out of its group (reconnecting): the caller retries later rather than wait it out here.
+      if (this.sup && !this.sup.joined && Date.now() - started > timeoutMs / 2) throw new Error(`kafka: state reader reconnecting; ${this.o.topic} not read up to its end yet`);
+      if (Date.now() - started > timeoutMs) throw new Error(`kafka: state topic ${this.o.topic} not read up to its end within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }
@@ -68,6 +89,6 @@ export class StateReader {
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.sup?.stop();
   }
 }

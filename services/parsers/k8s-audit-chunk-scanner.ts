@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/package-root.js';
 import { newScanSlots, scanK8sAuditBytes, type K8sScanSlots } from './k8s-audit-scan.js';
+import { hashOf } from '../engine/verdict-memo.js';
 
 export interface K8sChunkScanner {
   readonly build: 'wasm' | 'js';
@@ -17,6 +18,8 @@ export interface K8sChunkScanner {
   scan(from: number, end: number): boolean;
   /** Valid after a scan() that returned true, until the next scan() or load(). */
   readonly slots: K8sScanSlots;
+  /** The verdict memo's hash of the fields in `mask` of the line last accepted (engine/verdict-memo.ts hashOf). */
+  readonly hash: (mask: number) => number;
 }
 
 /** What this module uses of the WebAssembly API (the project's lib settings carry no DOM types). */
@@ -36,6 +39,7 @@ interface ScanExports {
   chunkBase(): number;
   slotsPtr(): number;
   scan(start: number, end: number): number;
+  hashFields(mask: number): number;
 }
 
 /** Bytes of "\n" after a chunk in WebAssembly memory: a 16-byte SIMD load never leaves the chunk's line. */
@@ -53,6 +57,7 @@ class JsChunkScanner implements K8sChunkScanner {
   scan(from: number, end: number): boolean {
     return scanK8sAuditBytes(this.chunk, from, end, this.slots);
   }
+  readonly hash = (mask: number): number => hashOf(mask, this.chunk, this.slots);
 }
 
 class WasmChunkScanner implements K8sChunkScanner {
@@ -83,6 +88,7 @@ class WasmChunkScanner implements K8sChunkScanner {
   scan(from: number, end: number): boolean {
     return this.x.scan(this.base + from, this.base + end) === 1;
   }
+  readonly hash = (mask: number): number => this.x.hashFields(mask);
 }
 
 let compiled: WasmModule | null | undefined;

@@ -373,33 +373,89 @@ export interface K8sLineScan {
 /** Cuts text out of the scanned line: [from, to) in the slots' byte offsets. */
 export type Cut = (from: number, to: number) => string;
 
-/** A value's text, or null for "" or absent (the parser's `x || null`). */
-function valueOf(slots: K8sScanSlots, at: Slot, cut: Cut): string | null {
-  const from = slots[at]!;
-  const to = slots[at + 1]!;
-  return from < 0 || to <= from ? null : cut(from, to);
+/**
+ * The view's fields in K8sRequestView order, as the slot holding each: the first
+ * RANGE_FIELDS are byte ranges (slot = start, slot + 1 = end, start -1 when absent), the
+ * others numbers. Field i is bit 1 << i of a SlotView's `read` mask.
+ */
+export const VIEW_FIELD_SLOTS: readonly number[] = [
+  Slot.VerbAt, Slot.UserAt, Slot.AddrsAt, Slot.ResourceAt, Slot.NamespaceAt, Slot.NameAt, Slot.GroupAt, Slot.SubAt, Slot.Code, Slot.HasRequestObject,
+];
+export const RANGE_FIELDS = 8;
+
+/**
+ * The request view of a line scanK8sAuditBytes accepted, cut from the line only when a
+ * field is read; `read` records which fields were (bit i: VIEW_FIELD_SLOTS[i]), so a
+ * verdict can be remembered by exactly the facts it depended on (engine/verdict-memo.ts).
+ */
+export class SlotView implements K8sRequestView {
+  read = 0;
+  constructor(
+    private readonly slots: K8sScanSlots,
+    private readonly cut: Cut,
+  ) {}
+
+  /** A value's text, or null for "" or absent (the parser's `x || null`). */
+  private text(field: number): string | null {
+    this.read |= 1 << field;
+    const at = VIEW_FIELD_SLOTS[field]!;
+    const from = this.slots[at]!;
+    const to = this.slots[at + 1]!;
+    return from < 0 || to <= from ? null : this.cut(from, to);
+  }
+
+  get verb(): string {
+    return this.text(0)!;
+  }
+  get username(): string | null {
+    return this.text(1);
+  }
+  get addrs(): readonly string[] {
+    const list = this.text(2); // "a","b" with the outer quotes
+    if (list === null) return [];
+    const inner = list.slice(1, -1);
+    return inner.indexOf('","') < 0 ? [inner] : inner.split('","');
+  }
+  get resource(): string | null {
+    return this.text(3);
+  }
+  get namespace(): string | null {
+    return this.text(4);
+  }
+  get name(): string | null {
+    return this.text(5);
+  }
+  get apiGroup(): string | null {
+    return this.text(6);
+  }
+  get subresource(): string | null {
+    return this.text(7);
+  }
+  get code(): number | null {
+    this.read |= 1 << 8;
+    const c = this.slots[Slot.Code]!;
+    return c < 0 ? null : c;
+  }
+  get hasRequestObject(): boolean {
+    this.read |= 1 << 9;
+    return this.slots[Slot.HasRequestObject] === 1;
+  }
 }
 
-/** The request view of a line scanK8sAuditBytes accepted. */
+/** The request view of a line scanK8sAuditBytes accepted, as a plain object. */
 export function viewOf(slots: K8sScanSlots, cut: Cut): K8sRequestView {
-  const addrsAt = slots[Slot.AddrsAt]!;
-  const addrsEnd = slots[Slot.AddrsEnd]!;
-  let addrs: string[] = [];
-  if (addrsAt >= 0 && addrsEnd > addrsAt) {
-    const list = cut(addrsAt + 1, addrsEnd - 1); // "a","b" without the outer quotes
-    addrs = list.indexOf('","') < 0 ? [list] : list.split('","');
-  }
+  const v = new SlotView(slots, cut);
   return {
-    verb: cut(slots[Slot.VerbAt]!, slots[Slot.VerbEnd]!),
-    username: valueOf(slots, Slot.UserAt, cut),
-    addrs,
-    resource: valueOf(slots, Slot.ResourceAt, cut),
-    namespace: valueOf(slots, Slot.NamespaceAt, cut),
-    name: valueOf(slots, Slot.NameAt, cut),
-    apiGroup: valueOf(slots, Slot.GroupAt, cut),
-    subresource: valueOf(slots, Slot.SubAt, cut),
-    code: slots[Slot.Code]! < 0 ? null : slots[Slot.Code]!,
-    hasRequestObject: slots[Slot.HasRequestObject] === 1,
+    verb: v.verb,
+    username: v.username,
+    addrs: v.addrs,
+    resource: v.resource,
+    namespace: v.namespace,
+    name: v.name,
+    apiGroup: v.apiGroup,
+    subresource: v.subresource,
+    code: v.code,
+    hasRequestObject: v.hasRequestObject,
   };
 }
 
