@@ -146,9 +146,22 @@ const L_NULL: usize = memory.data<u8>([110, 117, 108, 108]);
 const N_NULL: i32 = 4;
 
 
-/** Where the caller puts a chunk: past the static data, 64 KiB aligned. */
+// Memory after the static data: the verdict table, its key arena, then the chunk.
+const TABLE_SLOTS: i32 = 1 << 16;
+const TABLE_BYTES: usize = <usize>TABLE_SLOTS << 4;
+const ARENA_BYTES: usize = 4 << 20;
+
+@inline function tableAt(): usize {
+  return (__heap_base + 15) & ~(<usize>15);
+}
+
+@inline function arenaAt(): usize {
+  return tableAt() + TABLE_BYTES;
+}
+
+/** Where the caller puts a chunk: past the verdict table and its arena, 64 KiB aligned. */
 export function chunkBase(): usize {
-  return (__heap_base + 0xffff) & ~(<usize>0xffff);
+  return (arenaAt() + ARENA_BYTES + 0xffff) & ~(<usize>0xffff);
 }
 
 export function slotsPtr(): usize {
@@ -343,8 +356,8 @@ const ABSENT = 0xffff;
 
 /**
  * FNV-1a over the fields of `mask` of the last line scan() accepted, exactly as
- * services/engine/verdict-memo.ts hashOf computes it (the verdict memo's key hash);
- * -1 if a field is longer than MAX_FIELD_BYTES.
+ * services/engine/verdict-memo.ts hashOf computes it (the verdict memo's key hash), 30
+ * bits; -1 if a field is longer than MAX_FIELD_BYTES.
  */
 export function hashFields(mask: i32): i32 {
   const base = <i32>chunkBase();
@@ -366,7 +379,117 @@ export function hashFields(mask: i32): i32 {
     h = (h ^ (to - from)) * 0x01000193;
     for (let i = from; i < to; i++) h = (h ^ <i32>byte(base + i)) * 0x01000193;
   }
-  return h;
+  return h & 0x3fffffff;
+}
+
+// ---------------------------------------------------------------- verdict table
+// services/engine/verdict-memo.ts JsVerdictTable, in linear memory: open addressing over
+// TABLE_SLOTS entries of 16 bytes (tag = hash | 1 << 30, 0 when empty; mask; key offset in
+// the arena; key length << 1 | verdict). A key is the fields of its mask serialized as
+// keyOf does (2-byte length or ABSENT, then the bytes; 2 bytes per number field), and a
+// hit compares it in full. Full (half the slots, or the arena): it starts over.
+
+const MAX_PROBE = 8;
+let arenaTop: i32 = 0;
+let stored: i32 = 0;
+
+@inline function fieldValue(f: i32): i32 {
+  const at = unchecked(FIELD_SLOTS[f]);
+  if (f >= RANGE_FIELDS) return slot(at) + 1;
+  const from = slot(at);
+  return from < 0 ? ABSENT : slot(at + 1) - from;
+}
+
+function keyLength(mask: i32): i32 {
+  let n = 0;
+  for (let f = 0; f < 10; f++) {
+    if ((mask & (1 << f)) == 0) continue;
+    n += 2;
+    if (f < RANGE_FIELDS && slot(unchecked(FIELD_SLOTS[f])) >= 0) n += fieldValue(f);
+  }
+  return n;
+}
+
+function keyWrite(mask: i32, p: usize): void {
+  const base = <i32>chunkBase();
+  for (let f = 0; f < 10; f++) {
+    if ((mask & (1 << f)) == 0) continue;
+    const v = fieldValue(f);
+    store<u8>(p, <u8>(v >> 8));
+    store<u8>(p + 1, <u8>(v & 0xff));
+    p += 2;
+    if (f >= RANGE_FIELDS) continue;
+    const from = slot(unchecked(FIELD_SLOTS[f]));
+    if (from < 0) continue;
+    memory.copy(p, <usize>(base + from), <usize>v);
+    p += <usize>v;
+  }
+}
+
+function keyEquals(mask: i32, p: usize, len: i32): bool {
+  const base = <i32>chunkBase();
+  const end = p + <usize>len;
+  for (let f = 0; f < 10; f++) {
+    if ((mask & (1 << f)) == 0) continue;
+    const v = fieldValue(f);
+    if (p + 2 > end || load<u8>(p) != <u8>(v >> 8) || load<u8>(p + 1) != <u8>(v & 0xff)) return false;
+    p += 2;
+    if (f >= RANGE_FIELDS) continue;
+    const from = slot(unchecked(FIELD_SLOTS[f]));
+    if (from < 0) continue;
+    if (p + <usize>v > end || memory.compare(p, <usize>(base + from), <usize>v) != 0) return false;
+    p += <usize>v;
+  }
+  return p == end;
+}
+
+export function memoClear(): void {
+  memory.fill(tableAt(), 0, TABLE_BYTES);
+  arenaTop = 0;
+  stored = 0;
+}
+
+/** The verdict remembered for the fields of `mask` of the last accepted line: 1 quiet, 0 interested, -1 none. */
+export function memoLookup(mask: i32): i32 {
+  const h = hashFields(mask);
+  if (h < 0) return -1;
+  const tag = h | 0x40000000;
+  let i = h & (TABLE_SLOTS - 1);
+  for (let n = 0; n < MAX_PROBE; n++) {
+    const e = tableAt() + (<usize>i << 4);
+    const t = load<i32>(e);
+    if (t == 0) return -1;
+    if (t == tag && load<i32>(e, 4) == mask) {
+      const lv = load<i32>(e, 12);
+      if (keyEquals(mask, arenaAt() + <usize>load<i32>(e, 8), lv >> 1)) return lv & 1;
+    }
+    i = (i + 1) & (TABLE_SLOTS - 1);
+  }
+  return -1;
+}
+
+/** Remembers `quiet` (1 or 0) for the fields of `mask` of the last accepted line. */
+export function memoStore(mask: i32, quiet: i32): void {
+  const h = hashFields(mask);
+  if (h < 0) return;
+  const len = keyLength(mask);
+  if (stored >= TABLE_SLOTS / 2 || <usize>(arenaTop + len) > ARENA_BYTES) memoClear();
+  let i = h & (TABLE_SLOTS - 1);
+  for (let n = 0; n < MAX_PROBE; n++) {
+    const e = tableAt() + (<usize>i << 4);
+    if (load<i32>(e) == 0) {
+      keyWrite(mask, arenaAt() + <usize>arenaTop);
+      store<i32>(e, h | 0x40000000);
+      store<i32>(e, mask, 4);
+      store<i32>(e, arenaTop, 8);
+      store<i32>(e, (len << 1) | (quiet & 1), 12);
+      arenaTop += len;
+      stored++;
+      return;
+    }
+    i = (i + 1) & (TABLE_SLOTS - 1);
+  }
+  // MAX_PROBE taken slots in a row (crafted collisions): not remembered, never wrong.
 }
 
 /** scanK8sAuditBytes over memory[start, end): 1 when accepted (slots written), 0 otherwise. */

@@ -43,7 +43,7 @@ class ChunkQuietLine implements QuietLine {
 export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (line: QuietLine) => void, onInterested: (lineNo: number) => void): LineTaker {
   const scanner = newK8sChunkScanner();
   const times = new TimeCache();
-  const memo = new K8sVerdictMemo();
+  const memo = new K8sVerdictMemo(scanner.verdicts);
   let loaded: Buffer | null = null;
   // Offsets are bytes; values are cut only for lines the memo has no verdict for.
   const cut: Cut = (f, t) => loaded!.toString('utf8', f, t);
@@ -66,11 +66,11 @@ export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (l
       ms = t.ms;
       subNs = t.subNs;
     }
-    let verdict = memo.lookup(chunk, slots, scanner.hash);
+    let verdict = memo.lookup();
     if (verdict === undefined) {
       const view = new SlotView(slots, cut);
       verdict = quiet(view);
-      memo.remember(view.read, chunk, slots, scanner.hash, verdict);
+      memo.remember(view.read, verdict);
     }
     if (!verdict) {
       onInterested(lineNo);

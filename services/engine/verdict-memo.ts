@@ -6,6 +6,10 @@
 // Interests test the verb or resource before the object's name, so the fields read are
 // few and a busy cluster's lines share a small set of verdicts.
 //
+// The table of verdicts lives with the scanner (VerdictTable): the WebAssembly build keeps
+// it in its own memory (wasm/k8s-audit-scan.ts memoLookup/memoStore), where the line's
+// bytes already are; JsVerdictTable is the same table for the JavaScript build.
+//
 // Invariants:
 // - Exact: keys are the bytes of the fields read (with presence and length), compared in
 //   full on a hit; the hash only finds candidates.
@@ -54,7 +58,8 @@ export function hashOf(mask: number, b: Uint8Array, slots: K8sScanSlots): number
     h = Math.imul(h ^ (to - from), 0x01000193);
     for (let i = from; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   }
-  return h;
+  // 30 bits: a small integer to V8 (no heap number per line, fast Map keys).
+  return h & 0x3fffffff;
 }
 
 /** The fields of `mask` as bytes: per range field its length (2 bytes, ABSENT if none) and bytes; per number field 2 bytes. */
@@ -85,41 +90,35 @@ function sameKey(key: Uint8Array, mask: number, b: Uint8Array, slots: K8sScanSlo
   return k === key.length;
 }
 
-export class K8sVerdictMemo {
-  private masks: number[] = [];
+/** Verdicts by the fields of a mask of the line a scanner last accepted. */
+export interface VerdictTable {
+  /** 1 quiet, 0 interested, -1 not remembered. */
+  lookup(mask: number): number;
+  store(mask: number, quiet: boolean): void;
+}
+
+/** The verdict table of the JavaScript scanner: a Map from hash to entries, keys compared in full. */
+export class JsVerdictTable implements VerdictTable {
   private table = new Map<number, Entry>();
   private entries = 0;
-  hits = 0;
-  misses = 0;
 
-  /** The remembered verdict for the scanned line (true: quiet), or undefined; `hash` is its scanner's hashOf. */
-  lookup(b: Uint8Array, slots: K8sScanSlots, hash: (mask: number) => number): boolean | undefined {
-    const masks = this.masks;
-    for (let m = 0; m < masks.length; m++) {
-      const mask = masks[m]!;
-      const h = hash(mask);
-      if (h === -1) continue;
-      for (let e = this.table.get(h); e !== undefined; e = e.next) {
-        if (e.mask === mask && sameKey(e.key, mask, b, slots)) {
-          this.hits++;
-          // Move the mask one place forward: the sets of fields that hit most are tried first.
-          if (m > 0) [masks[m - 1], masks[m]] = [mask, masks[m - 1]!];
-          return e.quiet;
-        }
-      }
+  /** `line()` is the scanner's current chunk and its slots for the line it last accepted. */
+  constructor(private readonly line: () => { b: Uint8Array; slots: K8sScanSlots }) {}
+
+  lookup(mask: number): number {
+    const { b, slots } = this.line();
+    const h = hashOf(mask, b, slots);
+    if (h === -1) return -1;
+    for (let e = this.table.get(h); e !== undefined; e = e.next) {
+      if (e.mask === mask && sameKey(e.key, mask, b, slots)) return e.quiet ? 1 : 0;
     }
-    this.misses++;
-    return undefined;
+    return -1;
   }
 
-  /** Remembers `quiet`, reached by reading the fields of `mask` of the scanned line. */
-  remember(mask: number, b: Uint8Array, slots: K8sScanSlots, hash: (mask: number) => number, quiet: boolean): void {
-    const h = hash(mask);
+  store(mask: number, quiet: boolean): void {
+    const { b, slots } = this.line();
+    const h = hashOf(mask, b, slots);
     if (h === -1) return;
-    if (!this.masks.includes(mask)) {
-      if (this.masks.length >= MAX_MASKS) return;
-      this.masks.push(mask);
-    }
     if (this.entries >= MAX_ENTRIES) {
       this.table = new Map();
       this.entries = 0;
@@ -129,5 +128,38 @@ export class K8sVerdictMemo {
     for (let e = head; e !== undefined; e = e.next) if (++chain >= MAX_CHAIN) return;
     this.table.set(h, { mask, key: keyOf(mask, b, slots), quiet, next: head });
     this.entries++;
+  }
+}
+
+/** Which sets of fields verdicts were reached by, tried in turn against a scanner's table. */
+export class K8sVerdictMemo {
+  private readonly masks: number[] = [];
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly table: VerdictTable) {}
+
+  /** The remembered verdict for the line the scanner last accepted (true: quiet), or undefined. */
+  lookup(): boolean | undefined {
+    const masks = this.masks;
+    for (let m = 0; m < masks.length; m++) {
+      const v = this.table.lookup(masks[m]!);
+      if (v < 0) continue;
+      this.hits++;
+      // Move the mask one place forward: the sets of fields that hit most are tried first.
+      if (m > 0) [masks[m - 1], masks[m]] = [masks[m]!, masks[m - 1]!];
+      return v === 1;
+    }
+    this.misses++;
+    return undefined;
+  }
+
+  /** Remembers `quiet`, reached by reading the fields of `mask` of the line the scanner last accepted. */
+  remember(mask: number, quiet: boolean): void {
+    if (!this.masks.includes(mask)) {
+      if (this.masks.length >= MAX_MASKS) return;
+      this.masks.push(mask);
+    }
+    this.table.store(mask, quiet);
   }
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/package-root.js';
 import { newScanSlots, scanK8sAuditBytes, type K8sScanSlots } from './k8s-audit-scan.js';
-import { hashOf } from '../engine/verdict-memo.js';
+import { JsVerdictTable, type VerdictTable } from '../engine/verdict-memo.js';
 
 export interface K8sChunkScanner {
   readonly build: 'wasm' | 'js';
@@ -18,8 +18,8 @@ export interface K8sChunkScanner {
   scan(from: number, end: number): boolean;
   /** Valid after a scan() that returned true, until the next scan() or load(). */
   readonly slots: K8sScanSlots;
-  /** The verdict memo's hash of the fields in `mask` of the line last accepted (engine/verdict-memo.ts hashOf). */
-  readonly hash: (mask: number) => number;
+  /** Remembered prefilter verdicts, keyed by fields of the line last accepted (engine/verdict-memo.ts). */
+  readonly verdicts: VerdictTable;
 }
 
 /** What this module uses of the WebAssembly API (the project's lib settings carry no DOM types). */
@@ -39,7 +39,9 @@ interface ScanExports {
   chunkBase(): number;
   slotsPtr(): number;
   scan(start: number, end: number): number;
-  hashFields(mask: number): number;
+  memoLookup(mask: number): number;
+  memoStore(mask: number, quiet: number): void;
+  memoClear(): void;
 }
 
 /** Bytes of "\n" after a chunk in WebAssembly memory: a 16-byte SIMD load never leaves the chunk's line. */
@@ -57,7 +59,7 @@ class JsChunkScanner implements K8sChunkScanner {
   scan(from: number, end: number): boolean {
     return scanK8sAuditBytes(this.chunk, from, end, this.slots);
   }
-  readonly hash = (mask: number): number => hashOf(mask, this.chunk, this.slots);
+  readonly verdicts = new JsVerdictTable(() => ({ b: this.chunk, slots: this.slots }));
 }
 
 class WasmChunkScanner implements K8sChunkScanner {
@@ -70,17 +72,22 @@ class WasmChunkScanner implements K8sChunkScanner {
     this.base = x.chunkBase();
     this.bytes = new Uint8Array(x.memory.buffer);
     this.slots = new Int32Array(x.memory.buffer, x.slotsPtr(), SLOT_COUNT);
+    this.reserve(this.base); // the verdict table and its arena sit below the chunk
+    x.memoClear();
+  }
+
+  private reserve(need: number): void {
+    const have = this.x.memory.buffer.byteLength;
+    if (need <= have) return;
+    this.x.memory.grow(Math.ceil((need - have) / PAGE));
+    // Growing detaches the old views (their length reads 0 from then on).
+    this.bytes = new Uint8Array(this.x.memory.buffer);
+    this.slots = new Int32Array(this.x.memory.buffer, this.x.slotsPtr(), SLOT_COUNT);
   }
 
   load(chunk: Buffer): void {
     const need = this.base + chunk.length + PAD;
-    const have = this.x.memory.buffer.byteLength;
-    if (need > have) {
-      this.x.memory.grow(Math.ceil((need - have) / PAGE));
-      // Growing detaches the old views (their length reads 0 from then on).
-      this.bytes = new Uint8Array(this.x.memory.buffer);
-      this.slots = new Int32Array(this.x.memory.buffer, this.x.slotsPtr(), SLOT_COUNT);
-    }
+    this.reserve(need);
     this.bytes.set(chunk, this.base);
     this.bytes.fill(10, this.base + chunk.length, need);
   }
@@ -88,7 +95,10 @@ class WasmChunkScanner implements K8sChunkScanner {
   scan(from: number, end: number): boolean {
     return this.x.scan(this.base + from, this.base + end) === 1;
   }
-  readonly hash = (mask: number): number => this.x.hashFields(mask);
+  readonly verdicts: VerdictTable = {
+    lookup: (mask) => this.x.memoLookup(mask),
+    store: (mask, quiet) => this.x.memoStore(mask, quiet ? 1 : 0),
+  };
 }
 
 let compiled: WasmModule | null | undefined;
