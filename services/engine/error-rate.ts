@@ -68,6 +68,9 @@ export interface JudgedWindow {
   lastMs: number;
 }
 
+/** The shared empty answer of close() (never mutated: a close that judges makes its own array). */
+const NONE_JUDGED: JudgedWindow[] = [];
+
 export class ErrorRateTracker {
   readonly sources: CappedMap<SourceRateState>;
   private readonly windowMs: number;
@@ -135,23 +138,36 @@ export class ErrorRateTracker {
    * clock minus `latenessMs` has passed; returns the windows over the limit.
    */
   close(timeOf: SourceTime, latenessMs: number): JudgedWindow[] {
-    let out: JudgedWindow[] | null = null;
-    this.sources.forEach((s, name) => {
-      const now = timeOf(name);
-      if (now === null) return;
-      if (s.pending) {
-        this.add(s, now, s.pending);
-        s.pending = null;
-      }
-      const through = now - latenessMs;
-      s.closedThroughMs = s.closedThroughMs === null ? through : Math.max(s.closedThroughMs, through);
-      // Nothing to judge until the oldest window ends (the common case, once per event).
-      const first = s.buckets[0];
-      if (first === undefined || first.startMs + this.windowMs > through) return;
-      this.judge(name, s, (b) => b.startMs + this.windowMs <= through, (out ??= []));
-    });
-    return out ?? [];
+    // Once per event (issue 8): the visit is a bound method and its inputs are fields, so
+    // the common call (nothing to judge) allocates nothing.
+    this.closeTimeOf = timeOf;
+    this.closeLatenessMs = latenessMs;
+    this.closeOut = NONE_JUDGED;
+    this.sources.forEach(this.closeSource);
+    const out = this.closeOut;
+    this.closeOut = NONE_JUDGED;
+    return out;
   }
+
+  private closeTimeOf: SourceTime = () => null;
+  private closeLatenessMs = 0;
+  private closeOut: JudgedWindow[] = NONE_JUDGED;
+
+  private readonly closeSource = (s: SourceRateState, name: string): void => {
+    const now = this.closeTimeOf(name);
+    if (now === null) return;
+    if (s.pending) {
+      this.add(s, now, s.pending);
+      s.pending = null;
+    }
+    const through = now - this.closeLatenessMs;
+    s.closedThroughMs = s.closedThroughMs === null ? through : Math.max(s.closedThroughMs, through);
+    // Nothing to judge until the oldest window ends (the common case, once per event).
+    const first = s.buckets[0];
+    if (first === undefined || first.startMs + this.windowMs > through) return;
+    if (this.closeOut === NONE_JUDGED) this.closeOut = [];
+    this.judge(name, s, (b) => b.startMs + this.windowMs <= through, this.closeOut);
+  };
 
   /** End of input: places waiting errors and judges every open window, complete or not. */
   closeAll(timeOf: SourceTime): JudgedWindow[] {

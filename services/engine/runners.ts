@@ -204,7 +204,8 @@ export class ErrorRateRunner extends Runner<ErrorRateRule> {
   }
 
   close(timeOf: SourceTime, latenessMs: number): Alert[] {
-    return this.tracker.close(timeOf, latenessMs).map((w) => this.toAlert(w));
+    const judged = this.tracker.close(timeOf, latenessMs);
+    return judged.length === 0 ? NOTHING_DUE : judged.map((w) => this.toAlert(w));
   }
 
   closeAll(timeOf: SourceTime): Alert[] {
