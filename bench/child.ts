@@ -1,6 +1,7 @@
 // One measurement in a fresh process (so JIT state, heap and peak RSS belong to it
 // alone): `node dist/bench/child.js TASK JSON-ARGS` prints one JSON result line.
-//   replay   {inputs:[{kind,path}], prefilter?}  runReplay over the inputs, timed in-process
+//   replay   {inputs:[{kind,path}], prefilter?, scanner?}  runReplay over the inputs, timed in-process
+//            (scanner 'js': the JavaScript k8s-audit scanner instead of the WebAssembly one)
 //   ceiling  {path}                              the same line reader + JSON.parse, nothing else
 //   keys     {path, maxKeys, every?}              S2 windows: one failed login from each of the
 //            file's distinct addresses, parsed and pushed; heap and RSS as keys accumulate
@@ -14,6 +15,7 @@ import { runReplay } from '../services/cli/replay-run.js';
 import { LineSplitter } from '../services/collectors/line-splitter.js';
 import { Engine } from '../services/engine/engine.js';
 import { parsers } from '../services/parsers/index.js';
+import { newK8sChunkScanner } from '../services/parsers/k8s-audit-chunk-scanner.js';
 import type { ParseContext } from '../services/parsers/types.js';
 import { rules } from '../rules/index.js';
 
@@ -25,7 +27,9 @@ const cpuSince = (c0: NodeJS.CpuUsage): number => {
 const quiet = new Writable({ write: (_c, _e, cb) => cb() });
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
-async function replay(a: { inputs: Array<{ kind: InputKind; path: string }>; prefilter?: boolean; year?: number }): Promise<unknown> {
+async function replay(a: { inputs: Array<{ kind: InputKind; path: string }>; prefilter?: boolean; year?: number; scanner?: 'js' }): Promise<unknown> {
+  if (a.scanner === 'js') process.env['TRIPLINE_SCANNER'] = 'js';
+  const scanner = newK8sChunkScanner().build;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const r = await runReplay({
@@ -40,7 +44,7 @@ async function replay(a: { inputs: Array<{ kind: InputKind; path: string }>; pre
   const events = Object.values(r.events).reduce((x, y) => x + y, 0);
   const errors = Object.values(r.errors).reduce((x, e) => x + Object.values(e).reduce((p, q) => p + q, 0), 0);
   const quietLines = Object.values(r.quiet).reduce((x, y) => x + y, 0);
-  return { seconds, cpuSeconds, events, errors, quiet: quietLines, alerts: r.alerts.length, maxRssMB: process.resourceUsage().maxRSS / 1024 };
+  return { seconds, cpuSeconds, events, errors, quiet: quietLines, alerts: r.alerts.length, maxRssMB: process.resourceUsage().maxRSS / 1024, scanner };
 }
 
 /**

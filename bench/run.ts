@@ -89,6 +89,8 @@ interface ReplayRun {
   quiet: number;
   alerts: number;
   maxRssMB: number;
+  /** The k8s-audit scanner build the replay used. */
+  scanner: 'wasm' | 'js';
 }
 
 function machine(): Record<string, unknown> {
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
       const mb = statSync(path).size / 1e6;
       const rep: ReplayRun[] = [];
       const full: ReplayRun[] = [];
+      const jsScan: ReplayRun[] = [];
       const ceil: number[] = [];
       const ratios: number[] = [];
       const cpuRatios: number[] = [];
@@ -162,7 +165,10 @@ async function main(): Promise<void> {
       for (let i = 0; i < REPS; i++) {
         const r = child<ReplayRun>('replay', { inputs: [{ kind: input.kind, path }] });
         rep.push(r);
-        if (input.kind === 'k8s-audit') full.push(child<ReplayRun>('replay', { inputs: [{ kind: input.kind, path }], prefilter: false }));
+        if (input.kind === 'k8s-audit') {
+          full.push(child<ReplayRun>('replay', { inputs: [{ kind: input.kind, path }], prefilter: false }));
+          jsScan.push(child<ReplayRun>('replay', { inputs: [{ kind: input.kind, path }], scanner: 'js' }));
+        }
         if (isJson) {
           const c = child<{ seconds: number; cpuSeconds: number }>('ceiling', { path });
           ceil.push(c.seconds);
@@ -191,6 +197,11 @@ async function main(): Promise<void> {
       if (full.length > 0) {
         const f = median(full.map((r) => r.seconds));
         row.withoutPrefilter = { seconds: round(f, 3), eventsPerSec: round(rep[0]!.events / f), alerts: full[0]!.alerts, sameAlerts: full[0]!.alerts === rep[0]!.alerts };
+      }
+      if (jsScan.length > 0) {
+        const f = median(jsScan.map((r) => r.seconds));
+        row.scanner = rep[0]!.scanner;
+        row.javascriptScanner = { seconds: round(f, 3), eventsPerSec: round(rep[0]!.events / f), sameAlerts: jsScan[0]!.alerts === rep[0]!.alerts };
       }
       if (ceil.length > 0) {
         const c = median(ceil);
@@ -265,20 +276,21 @@ function renderMarkdown(r: Any): string {
   const out: string[] = [];
   out.push(`Measured ${m.date} on ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}, Node ${m.node} (${m.note}); ${r.reps} repetitions each, medians.`, '');
   if (r.replay) {
-    out.push('| source | lines | MB | replay events/s | MB/s | prefiltered | alerts | without prefilter events/s | parse-only ceiling lines/s | replay / ceiling (wall; CPU) | reference loop lines/s | replay / reference | jq (K2) events/s | replay / jq |');
-    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    out.push('| source | lines | MB | replay events/s | MB/s | prefiltered | alerts | without prefilter events/s | JavaScript scanner events/s | parse-only ceiling lines/s | replay / ceiling (wall; CPU) | reference loop lines/s | replay / reference | jq (K2) events/s | replay / jq |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const row of Object.values(r.replay) as Any[]) {
       const c = row.ceiling as Any | undefined;
       const n = row.referenceLoop as Any | undefined;
       const j = row.jq as Any | undefined;
       const f = row.withoutPrefilter as Any | undefined;
+      const js = row.javascriptScanner as Any | undefined;
       out.push(
-        `| ${row.kind} | ${row.lines} | ${row.mb} | ${row.eventsPerSec} | ${row.mbPerSec} | ${row.prefiltered} | ${row.alerts} | ${f ? f.eventsPerSec : 'n/a'} | ${c ? c.linesPerSec : 'n/a'} | ${c ? `**${c.ratio}×**; ${c.cpuRatioMedianOfPairs}×` : 'n/a'} | ${n ? n.linesPerSec : 'n/a'} | ${n ? `${n.ratio}×` : 'n/a'} | ${j ? (j.skipped ?? j.eventsPerSec) : 'n/a'} | ${j && !j.skipped ? `${j.ratio}×` : 'n/a'} |`,
+        `| ${row.kind} | ${row.lines} | ${row.mb} | ${row.eventsPerSec} | ${row.mbPerSec} | ${row.prefiltered} | ${row.alerts} | ${f ? f.eventsPerSec : 'n/a'} | ${js ? js.eventsPerSec : 'n/a'} | ${c ? c.linesPerSec : 'n/a'} | ${c ? `**${c.ratio}×**; ${c.cpuRatioMedianOfPairs}×` : 'n/a'} | ${n ? n.linesPerSec : 'n/a'} | ${n ? `${n.ratio}×` : 'n/a'} | ${j ? (j.skipped ?? j.eventsPerSec) : 'n/a'} | ${j && !j.skipped ? `${j.ratio}×` : 'n/a'} |`,
       );
     }
     out.push(
       '',
-      'Parse-only ceiling: the replay\'s own line reader (1 MiB chunks, LineSplitter) + JSON.parse, nothing else. Reference loop: the usual Node loop (256 KiB stream, StringDecoder, split on newlines, JSON.parse), the kind of loop the issue quotes at ~90k/s. CPU: the median ratio of process CPU seconds over interleaved pairs, steadier than wall time on a busy machine.',
+      'Replay of k8s-audit uses the WebAssembly scanner (built by `npm run build`); the JavaScript scanner column is the same replay with `TRIPLINE_SCANNER=js`, the fallback where WebAssembly is unavailable. Parse-only ceiling: the replay\'s own line reader (1 MiB chunks, LineSplitter) + JSON.parse, nothing else. Reference loop: the usual Node loop (256 KiB stream, StringDecoder, split on newlines, JSON.parse), the kind of loop the issue quotes at ~90k/s. CPU: the median ratio of process CPU seconds over interleaved pairs, steadier than wall time on a busy machine.',
       '',
     );
   }
