@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { commands } from './commands/index.js';
 import { TriplineError } from '../lib/errors.js';
 import type { CommandIO } from './command.js';
+import { releaseEarlySignals } from './early-signals.js';
 
 const HELP = `tripline: log-streaming security anomaly detector
 
@@ -47,6 +48,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     io.stdout.write(`${cmd.usage}\n`);
     return 0;
   }
+  // Signals held during start-up (bin.ts): `run` takes them over; any other command meets them now.
+  if (name !== 'run') releaseEarlySignals();
   try {
     return await cmd.run(rest, io);
   } catch (e) {
@@ -59,15 +62,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   }
 }
 
-// Run only when executed (directly or through the npm bin link), not when imported by tests.
-function isEntry(): boolean {
-  try {
-    return !!process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-if (isEntry()) {
+/** Runs tripline on this process's arguments and sets its exit code (bin.ts, or main.js run directly). */
+export function runAsEntry(): void {
   const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, now: () => Date.now() };
   main(process.argv.slice(2), io).then(
     (code) => {
@@ -79,3 +75,14 @@ if (isEntry()) {
     },
   );
 }
+
+// main.js run directly (older scripts, the tests' child processes) works too, without the
+// early hold that bin.ts gives; not when imported by tests.
+function isEntry(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+if (isEntry()) runAsEntry();

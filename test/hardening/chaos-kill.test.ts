@@ -137,8 +137,8 @@ describe('SIGKILL right after a config reload', () => {
     for (let i = 0; i < 12; i++) {
       const variant = variants[i % variants.length]!;
       // From the moment the run command is past module loading (the state is being opened:
-      // its first log line) to well after start-up; a signal during module loading itself
-      // still has Node's default action (see the report).
+      // its first log line) to well after start-up (signals during module loading itself:
+      // test/integration/run-cli.test.ts).
       const r = await killAfter(args, Math.floor(rand() * 600), {
         after: /engine state restored|source opened|state was damaged|"level"/,
         beforeKill: async (p) => {

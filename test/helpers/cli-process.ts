@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = join(ROOT, 'dist/services/cli/main.js');
+export const CLI = join(ROOT, 'dist/services/cli/bin.js');
 
 export function cliBuilt(): boolean {
   return existsSync(CLI);

@@ -51,8 +51,8 @@ describe('crash safety of tripline run', () => {
     expect(killedAt.filter((n) => n > 0 && n < 200).length).toBeGreaterThanOrEqual(3);
 
     const final = startCli(args);
-    // Signals before start-up finished would meet Node's default action, not tripline's
-    // graceful stop: wait until the source is open (the kills above may have delivered all).
+    // Wait until the source is open (the kills above may have delivered all): this test is
+    // about the stop of a running tripline (run-cli.test.ts covers signals during start-up).
     await waitFor(() => final.stderr().includes('source opened'), 60_000, 'the final run to open its source');
     await waitFor(() => jsonlIds(sink).length >= log.attacks, 120_000, `${log.attacks} delivered alerts`);
     const stopStart = Date.now();

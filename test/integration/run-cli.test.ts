@@ -1,6 +1,6 @@
 // tripline run as a real process: operations endpoint, SIGHUP reload (valid and
 // invalid), the embedded-defaults message, and --demo.
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,40 @@ describe('tripline run (process)', () => {
 
     p.child.kill('SIGTERM');
     expect((await p.exited).code).toBe(0);
+  });
+
+  it('a SIGTERM or SIGHUP while modules still load is acted on, not fatal (the bin entry holds them)', async () => {
+    // The signal is sent as soon as the process catches SIGHUP (SigCgt in /proc): Node
+    // catches SIGINT and SIGTERM itself from the start (to restore the terminal), SIGHUP
+    // only once something listens, which the bin entry arranges on its first line, long
+    // before the commands have loaded.
+    const caught = (pid: number, signal: number): boolean => {
+      try {
+        const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^SigCgt:\s*([0-9a-f]+)$/m);
+        return line !== null && (BigInt(`0x${line[1]}`) & (1n << BigInt(signal - 1))) !== 0n;
+      } catch {
+        return false;
+      }
+    };
+    const input = join(dir, 'early.log');
+    const sink = join(dir, 'early.jsonl');
+    const config = join(dir, 'early.yaml');
+    writeFileSync(input, '');
+    writeConfig(config, input, sink);
+    for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
+      const p = startCli(['run', '--config', config, '--state-dir', join(dir, `early-${signal}`), '--http', 'off']);
+      await waitFor(() => caught(p.child.pid!, 1), 15_000, 'SIGHUP caught');
+      const loading = !p.stderr().includes('tripline run started') && !p.stderr().includes('"msg"');
+      p.child.kill(signal);
+      if (signal === 'SIGHUP') {
+        // A reload during start-up is applied once running; the process keeps going.
+        await waitFor(() => p.stderr().includes('config reloaded'), 15_000, 'the held reload');
+        p.child.kill('SIGTERM');
+      }
+      const exit = await p.exited;
+      expect({ signal, code: exit.code, killedBy: exit.signal, loading }).toEqual({ signal, code: 0, killedBy: null, loading: true });
+      expect(p.stderr()).toContain('stopping: saving state');
+    }
   });
 
   it('without a config, says which standard sources it found and skipped', async () => {

@@ -9,6 +9,7 @@ import { UsageError, TriplineError } from '../../lib/errors.js';
 import { createLog } from '../../lib/log.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
+import { releaseEarlySignals, takeEarlySignals } from '../early-signals.js';
 import { discoverDefaultSources, realDiscoveryEnv } from '../run/default-sources.js';
 import { makeCollector } from '../run/make-collector.js';
 import { buildSinks } from '../run/build-sinks.js';
@@ -61,6 +62,7 @@ export const runCommand: Command = {
     // arriving while tripline started killed it, and a SIGTERM then skipped the graceful
     // stop. waitForSignals takes over and acts on whatever arrived meanwhile.
     // --demo handles its own signals; a failed start must hand the signals back too.
+    if (values.demo) releaseEarlySignals();
     const early = values.demo ? undefined : holdSignals();
     try {
       const role = parseRole(values.role);
@@ -137,12 +139,16 @@ interface HeldSignals {
   release(): void;
 }
 
-/** issue 9: catches SIGTERM/SIGINT/SIGHUP until waitForSignals takes over (see run()). */
+/**
+ * issue 9: catches SIGTERM/SIGINT/SIGHUP until waitForSignals takes over (see run()),
+ * starting with those the bin entry held while modules loaded (early-signals.ts).
+ */
 function holdSignals(): HeldSignals {
   const received: NodeJS.Signals[] = [];
   const on = (s: NodeJS.Signals) => received.push(s);
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
   for (const s of signals) process.on(s, on);
+  received.push(...takeEarlySignals()); // after listening: no moment without a listener
   return { received, release: () => signals.forEach((s) => process.off(s, on)) };
 }
 
