@@ -593,3 +593,31 @@ export function scan(start: i32, end: i32): i32 {
   if (i >= 0 && at(i, L_ANNOTATIONS, N_ANNOTATIONS)) i = rawKeyMap(i + N_ANNOTATIONS, end, false);
   return i == end - 1 && byte(i) == CLOSE_BRACE ? 1 : 0;
 }
+
+/**
+ * The offset (from chunkBase) of the first "\n" at or after chunk offset `from`, found 16
+ * bytes at a time (the caller's padding guarantees one), after scanning the line that
+ * ends there: lastAccepted() then says whether scan() accepted it. One call per line
+ * instead of a newline search and a scan.
+ */
+export function scanNext(from: i32): i32 {
+  const base = <i32>chunkBase();
+  const newline = i8x16.splat(10);
+  let p = base + from;
+  while (true) {
+    const bits = i8x16.bitmask(i8x16.eq(v128.load(<usize>p), newline));
+    if (bits != 0) {
+      p += ctz<i32>(bits);
+      break;
+    }
+    p += 16;
+  }
+  accepted = scan(base + from, p);
+  return p - base;
+}
+
+let accepted: i32 = 0;
+
+export function lastAccepted(): i32 {
+  return accepted;
+}

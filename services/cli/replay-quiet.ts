@@ -47,11 +47,13 @@ export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (l
   let loaded: Buffer | null = null;
   // Offsets are bytes; values are cut only for lines the memo has no verdict for.
   const cut: Cut = (f, t) => loaded!.toString('utf8', f, t);
-  return (chunk, from, end, lineNo) => {
-    if (chunk !== loaded) {
-      loaded = chunk;
-      scanner.load(chunk);
-    }
+  const load = (chunk: Buffer): void => {
+    if (chunk === loaded) return;
+    loaded = chunk;
+    scanner.load(chunk);
+  };
+  const take: LineTaker = (chunk, from, end, lineNo) => {
+    load(chunk);
     if (!scanner.scan(from, end)) return false;
     const slots = scanner.slots;
     const [tsAt, tsEnd] = timeRange(slots);
@@ -79,4 +81,10 @@ export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (l
     onQuiet(new ChunkQuietLine(ms, subNs, chunk, from, end, lineNo, tsAt, tsEnd));
     return true;
   };
+  // The scanner finds each line's end while it reads the line (one call per line).
+  take.nextLine = (chunk, from) => {
+    load(chunk);
+    return scanner.next(from);
+  };
+  return take;
 }

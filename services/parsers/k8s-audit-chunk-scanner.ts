@@ -16,6 +16,12 @@ export interface K8sChunkScanner {
   load(chunk: Buffer): void;
   /** scanK8sAuditBytes over chunk[from, end) of the loaded chunk; `slots` then hold the offsets. */
   scan(from: number, end: number): boolean;
+  /**
+   * Where the line at `from` of the loaded chunk ends (its "\n", as indexOf finds it; the
+   * line must have one). The WebAssembly build scans the line on the way, and the next
+   * scan() of exactly that line answers from it.
+   */
+  next(from: number): number;
   /** Valid after a scan() that returned true, until the next scan() or load(). */
   readonly slots: K8sScanSlots;
   /** Remembered prefilter verdicts, keyed by fields of the line last accepted (engine/verdict-memo.ts). */
@@ -39,6 +45,8 @@ interface ScanExports {
   chunkBase(): number;
   slotsPtr(): number;
   scan(start: number, end: number): number;
+  scanNext(from: number): number;
+  lastAccepted(): number;
   memoLookup(mask: number): number;
   memoStore(mask: number, quiet: number): void;
   memoClear(): void;
@@ -58,6 +66,9 @@ class JsChunkScanner implements K8sChunkScanner {
   }
   scan(from: number, end: number): boolean {
     return scanK8sAuditBytes(this.chunk, from, end, this.slots);
+  }
+  next(from: number): number {
+    return this.chunk.indexOf(10, from);
   }
   readonly verdicts = new JsVerdictTable(() => ({ b: this.chunk, slots: this.slots }));
 }
@@ -86,14 +97,28 @@ class WasmChunkScanner implements K8sChunkScanner {
   }
 
   load(chunk: Buffer): void {
+    this.nextFrom = -1;
     const need = this.base + chunk.length + PAD;
     this.reserve(need);
     this.bytes.set(chunk, this.base);
     this.bytes.fill(10, this.base + chunk.length, need);
   }
 
+  /** The line scanNext read last ([from, end)), -1 when none. */
+  private nextFrom = -1;
+  private nextEnd = -1;
+
   scan(from: number, end: number): boolean {
+    if (from === this.nextFrom && end === this.nextEnd) return this.x.lastAccepted() === 1;
+    this.nextFrom = -1;
     return this.x.scan(this.base + from, this.base + end) === 1;
+  }
+
+  next(from: number): number {
+    const nl = this.x.scanNext(from);
+    this.nextFrom = from;
+    this.nextEnd = nl;
+    return nl;
   }
   readonly verdicts: VerdictTable = {
     lookup: (mask) => this.x.memoLookup(mask),

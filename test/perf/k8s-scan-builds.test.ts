@@ -100,6 +100,32 @@ describe('k8s-audit scanner builds', () => {
     expect(accepted).toBeLessThan(all.length); // and damage is refused
   });
 
+  it('next() finds each line end as indexOf does, and the scan it made on the way is the scan', () => {
+    const all = lines();
+    const chunk = Buffer.from(`${all.join('\n')}\n`);
+    const direct = newK8sChunkScanner('js');
+    direct.load(chunk);
+    let accepted = 0;
+    for (const build of ['wasm', 'js'] as const) {
+      const s = newK8sChunkScanner(build);
+      s.load(chunk);
+      for (let from = 0, n = 0; from < chunk.length; n++) {
+        const nl = s.next(from);
+        expect(nl, `line ${n}`).toBe(chunk.indexOf(10, from));
+        const ok = s.scan(from, nl);
+        expect(ok, `line ${n}`).toBe(direct.scan(from, nl));
+        if (ok) {
+          accepted++;
+          const cut = (f: number, t: number): string => chunk.toString('utf8', f, t);
+          expect(viewOf(s.slots, cut)).toEqual(viewOf(direct.slots, cut));
+          expect(timeRange(s.slots)).toEqual(timeRange(direct.slots));
+        }
+        from = nl + 1;
+      }
+    }
+    expect(accepted).toBeGreaterThan(16_000);
+  });
+
   it('a chunk larger than the WebAssembly memory grows it and keeps answering', () => {
     const gen = k8sAuditLines(5, 50);
     const many = Array.from({ length: 6000 }, (_, i) => gen(i)); // ~6 MB: several memory growths
