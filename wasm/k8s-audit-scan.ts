@@ -443,6 +443,37 @@ function keyEquals(mask: i32, p: usize, len: i32): bool {
   return p == end;
 }
 
+// The sets of fields (masks) verdicts were reached by, tried in turn; one that hits moves
+// a place forward, so the common ones are tried first.
+const MAX_MASKS = 16;
+const MASKS: usize = memory.data(MAX_MASKS * 4, 4);
+let maskCount: i32 = 0;
+
+/** Adds `mask` to the masks tried (1), or says the list is full (0); a known mask is kept where it is. */
+export function memoAddMask(mask: i32): i32 {
+  for (let m = 0; m < maskCount; m++) if (load<i32>(MASKS + (<usize>m << 2)) == mask) return 1;
+  if (maskCount >= MAX_MASKS) return 0;
+  store<i32>(MASKS + (<usize>maskCount << 2), mask);
+  maskCount++;
+  return 1;
+}
+
+/** memoLookup over every known mask, in turn: 1 quiet, 0 interested, -1 none. */
+export function memoLookupAll(): i32 {
+  for (let m = 0; m < maskCount; m++) {
+    const at = MASKS + (<usize>m << 2);
+    const mask = load<i32>(at);
+    const v = memoLookup(mask);
+    if (v < 0) continue;
+    if (m > 0) {
+      store<i32>(at, load<i32>(at - 4));
+      store<i32>(at - 4, mask);
+    }
+    return v;
+  }
+  return -1;
+}
+
 export function memoClear(): void {
   memory.fill(tableAt(), 0, TABLE_BYTES);
   arenaTop = 0;

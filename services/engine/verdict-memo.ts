@@ -92,8 +92,12 @@ function sameKey(key: Uint8Array, mask: number, b: Uint8Array, slots: K8sScanSlo
 
 /** Verdicts by the fields of a mask of the line a scanner last accepted. */
 export interface VerdictTable {
-  /** 1 quiet, 0 interested, -1 not remembered. */
+  /** 1 quiet, 0 interested, -1 not remembered, by the fields of `mask`. */
   lookup(mask: number): number;
+  /** lookup() over every added mask in turn (one that hits moves a place forward). */
+  lookupAll(): number;
+  /** Adds a mask to try; false when MAX_MASKS are known already (the verdict is then not remembered). */
+  addMask(mask: number): boolean;
   store(mask: number, quiet: boolean): void;
 }
 
@@ -101,6 +105,7 @@ export interface VerdictTable {
 export class JsVerdictTable implements VerdictTable {
   private table = new Map<number, Entry>();
   private entries = 0;
+  private readonly masks: number[] = [];
 
   /** `line()` is the scanner's current chunk and its slots for the line it last accepted. */
   constructor(private readonly line: () => { b: Uint8Array; slots: K8sScanSlots }) {}
@@ -113,6 +118,24 @@ export class JsVerdictTable implements VerdictTable {
       if (e.mask === mask && sameKey(e.key, mask, b, slots)) return e.quiet ? 1 : 0;
     }
     return -1;
+  }
+
+  lookupAll(): number {
+    const masks = this.masks;
+    for (let m = 0; m < masks.length; m++) {
+      const v = this.lookup(masks[m]!);
+      if (v < 0) continue;
+      if (m > 0) [masks[m - 1], masks[m]] = [masks[m]!, masks[m - 1]!];
+      return v;
+    }
+    return -1;
+  }
+
+  addMask(mask: number): boolean {
+    if (this.masks.includes(mask)) return true;
+    if (this.masks.length >= MAX_MASKS) return false;
+    this.masks.push(mask);
+    return true;
   }
 
   store(mask: number, quiet: boolean): void {
@@ -131,9 +154,8 @@ export class JsVerdictTable implements VerdictTable {
   }
 }
 
-/** Which sets of fields verdicts were reached by, tried in turn against a scanner's table. */
+/** Remembered verdicts for the lines a scanner accepts, with hit and miss counts. */
 export class K8sVerdictMemo {
-  private readonly masks: number[] = [];
   hits = 0;
   misses = 0;
 
@@ -141,25 +163,17 @@ export class K8sVerdictMemo {
 
   /** The remembered verdict for the line the scanner last accepted (true: quiet), or undefined. */
   lookup(): boolean | undefined {
-    const masks = this.masks;
-    for (let m = 0; m < masks.length; m++) {
-      const v = this.table.lookup(masks[m]!);
-      if (v < 0) continue;
-      this.hits++;
-      // Move the mask one place forward: the sets of fields that hit most are tried first.
-      if (m > 0) [masks[m - 1], masks[m]] = [masks[m]!, masks[m - 1]!];
-      return v === 1;
+    const v = this.table.lookupAll();
+    if (v < 0) {
+      this.misses++;
+      return undefined;
     }
-    this.misses++;
-    return undefined;
+    this.hits++;
+    return v === 1;
   }
 
   /** Remembers `quiet`, reached by reading the fields of `mask` of the line the scanner last accepted. */
   remember(mask: number, quiet: boolean): void {
-    if (!this.masks.includes(mask)) {
-      if (this.masks.length >= MAX_MASKS) return;
-      this.masks.push(mask);
-    }
-    this.table.store(mask, quiet);
+    if (this.table.addMask(mask)) this.table.store(mask, quiet);
   }
 }

@@ -48,6 +48,8 @@ interface ScanExports {
   scanNext(from: number): number;
   lastAccepted(): number;
   memoLookup(mask: number): number;
+  memoLookupAll(): number;
+  memoAddMask(mask: number): number;
   memoStore(mask: number, quiet: number): void;
   memoClear(): void;
 }
@@ -122,6 +124,8 @@ class WasmChunkScanner implements K8sChunkScanner {
   }
   readonly verdicts: VerdictTable = {
     lookup: (mask) => this.x.memoLookup(mask),
+    lookupAll: () => this.x.memoLookupAll(),
+    addMask: (mask) => this.x.memoAddMask(mask) === 1,
     store: (mask, quiet) => this.x.memoStore(mask, quiet ? 1 : 0),
   };
 }
