@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { InputKind } from '../../schemas/event.js';
 import { parsers } from '../../services/parsers/index.js';
 import { scanK8sAuditLine, TimeCache } from '../../services/parsers/k8s-audit-scan.js';
+import { newK8sChunkScanner } from '../../services/parsers/k8s-audit-chunk-scanner.js';
 import type { ParseContext } from '../../services/parsers/types.js';
 import { code, preformatted, safeText } from '../../services/sinks/mrkdwn.js';
 import { expand } from '../../services/config/interpolate.js';
@@ -139,26 +140,38 @@ describe.each(Object.keys(FRAMES) as InputKind[])('pathological 100 KB lines int
 });
 
 describe('pathological 100 KB input to the other text paths', () => {
-  it('the k8s raw-line scanner (replay prefilter) stays linear', () => {
+  it('the k8s raw-line scanner (replay prefilter) stays linear, in both builds', () => {
     const times = new TimeCache();
+    const wasm = newK8sChunkScanner('wasm');
+    expect(wasm.build).toBe('wasm');
+    /** The WebAssembly build over the line as a one-line chunk (how the replay hands it over). */
+    const inWasm = (line: string): boolean => {
+      const chunk = Buffer.from(`${line}\n`);
+      wasm.load(chunk);
+      return wasm.scan(0, chunk.length - 1);
+    };
     const slow: string[] = [];
+    const lines: Array<[string, string]> = [];
     for (const [fi, frame] of FRAMES['k8s-audit'].entries()) {
-      for (const unit of UNITS) {
-        const line = frame(fill(unit));
-        const base = bestOf3(() => plainScan(line));
-        const ms = bestOf3(() => scanK8sAuditLine(line, times));
-        note('k8s-scan', ms, base, `frame ${fi}, run of ${JSON.stringify(unit)}`);
-        if (ms >= LIMIT_MS) slow.push(`frame ${fi} × ${JSON.stringify(unit)}: ${ms.toFixed(1)} ms`);
-      }
+      for (const unit of UNITS) lines.push([`frame ${fi}, run of ${JSON.stringify(unit)}`, frame(fill(unit))]);
     }
     // Deep nesting in the generic value pattern, in every position it is used.
     for (const open of ['[', '{"a":', '[{"a":', '{"a":[']) {
       for (const slot of ['responseStatus":{"metadata', 'requestObject', 'responseObject']) {
-        const line = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get","user":{"username":"u"},"${slot}":${fill(open, SIZE - 200)}`;
-        const ms = bestOf3(() => scanK8sAuditLine(line, times));
-        note('k8s-scan', ms, bestOf3(() => plainScan(line)), `${slot} nested ${open}`);
-        if (ms >= LIMIT_MS) slow.push(`${slot} nested ${open}: ${ms.toFixed(1)} ms`);
+        lines.push([`${slot} nested ${open}`, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get","user":{"username":"u"},"${slot}":${fill(open, SIZE - 200)}`]);
       }
+    }
+    for (const [what, line] of lines) {
+      const base = bestOf3(() => plainScan(line));
+      for (const [build, scan] of [
+        ['k8s-scan', () => scanK8sAuditLine(line, times)],
+        ['k8s-scan-wasm', () => inWasm(line)],
+      ] as const) {
+        const ms = bestOf3(scan);
+        note(build, ms, base, what);
+        if (ms >= LIMIT_MS) slow.push(`${build}: ${what}: ${ms.toFixed(1)} ms`);
+      }
+      expect(inWasm(line), what).toBe(scanK8sAuditLine(line, times) !== null);
     }
     expect(slow, slow.join('\n')).toEqual([]);
   });
