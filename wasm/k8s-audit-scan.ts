@@ -33,8 +33,12 @@ const CODE = 16;
 const HAS_REQUEST_OBJECT = 17;
 const TS_AT = 18;
 const SLOT_COUNT = 20;
+// After the slots, two words scanNext() writes for the JavaScript side to read without a
+// call: whether it accepted the line, and the remembered verdict for it (-1: none).
+const NEXT_ACCEPTED = SLOT_COUNT;
+const NEXT_VERDICT = SLOT_COUNT + 1;
 
-const SLOTS: usize = memory.data(SLOT_COUNT * 4, 16);
+const SLOTS: usize = memory.data((SLOT_COUNT + 2) * 4, 16);
 
 // {"kind":"Event","apiVersion":"audit.k8s.io/v1","level":
 const L_HEAD: usize = memory.data<u8>([123, 34, 107, 105, 110, 100, 34, 58, 34, 69, 118, 101, 110, 116, 34, 44, 34, 97, 112, 105, 86, 101, 114, 115, 105, 111, 110, 34, 58, 34, 97, 117, 100, 105, 116, 46, 107, 56, 115, 46, 105, 111, 47, 118, 49, 34, 44, 34, 108, 101, 118, 101, 108, 34, 58]);
@@ -632,8 +636,9 @@ export function scan(start: i32, end: i32): i32 {
 /**
  * The offset (from chunkBase) of the first "\n" at or after chunk offset `from`, found 16
  * bytes at a time (the caller's padding guarantees one), after scanning the line that
- * ends there: lastAccepted() then says whether scan() accepted it. One call per line
- * instead of a newline search and a scan.
+ * ends there and, when accepted, looking up its remembered verdict: both are left in the
+ * words after the slots (NEXT_ACCEPTED, NEXT_VERDICT). One call per line instead of a
+ * newline search, a scan and a lookup.
  */
 export function scanNext(from: i32): i32 {
   const base = <i32>chunkBase();
@@ -647,12 +652,8 @@ export function scanNext(from: i32): i32 {
     }
     p += 16;
   }
-  accepted = scan(base + from, p);
+  const ok = scan(base + from, p);
+  setSlot(NEXT_ACCEPTED, ok);
+  setSlot(NEXT_VERDICT, ok == 1 ? memoLookupAll() : -1);
   return p - base;
-}
-
-let accepted: i32 = 0;
-
-export function lastAccepted(): i32 {
-  return accepted;
 }

@@ -46,7 +46,6 @@ interface ScanExports {
   slotsPtr(): number;
   scan(start: number, end: number): number;
   scanNext(from: number): number;
-  lastAccepted(): number;
   memoLookup(mask: number): number;
   memoLookupAll(): number;
   memoAddMask(mask: number): number;
@@ -58,6 +57,7 @@ interface ScanExports {
 const PAD = 16;
 const PAGE = 65536;
 const SLOT_COUNT = newScanSlots().length;
+
 
 class JsChunkScanner implements K8sChunkScanner {
   readonly build = 'js' as const;
@@ -85,6 +85,7 @@ class WasmChunkScanner implements K8sChunkScanner {
     this.base = x.chunkBase();
     this.bytes = new Uint8Array(x.memory.buffer);
     this.slots = new Int32Array(x.memory.buffer, x.slotsPtr(), SLOT_COUNT);
+    this.next2 = new Int32Array(x.memory.buffer, x.slotsPtr() + SLOT_COUNT * 4, 2);
     this.reserve(this.base); // the verdict table and its arena sit below the chunk
     x.memoClear();
   }
@@ -96,22 +97,31 @@ class WasmChunkScanner implements K8sChunkScanner {
     // Growing detaches the old views (their length reads 0 from then on).
     this.bytes = new Uint8Array(this.x.memory.buffer);
     this.slots = new Int32Array(this.x.memory.buffer, this.x.slotsPtr(), SLOT_COUNT);
+    this.next2 = new Int32Array(this.x.memory.buffer, this.x.slotsPtr() + SLOT_COUNT * 4, 2);
   }
 
   load(chunk: Buffer): void {
     this.nextFrom = -1;
+    this.prejudged = false;
     const need = this.base + chunk.length + PAD;
     this.reserve(need);
     this.bytes.set(chunk, this.base);
     this.bytes.fill(10, this.base + chunk.length, need);
   }
 
-  /** The line scanNext read last ([from, end)), -1 when none. */
+  /**
+   * scanNext's answers for the line it read last ([nextFrom, nextEnd)), the two words after
+   * the slots (wasm/k8s-audit-scan.ts NEXT_ACCEPTED, NEXT_VERDICT): accepted, verdict.
+   */
+  private next2: Int32Array;
   private nextFrom = -1;
   private nextEnd = -1;
+  /** The last scan() answered from scanNext, so its verdict lookup is done too. */
+  private prejudged = false;
 
   scan(from: number, end: number): boolean {
-    if (from === this.nextFrom && end === this.nextEnd) return this.x.lastAccepted() === 1;
+    this.prejudged = from === this.nextFrom && end === this.nextEnd;
+    if (this.prejudged) return this.next2[0] === 1;
     this.nextFrom = -1;
     return this.x.scan(this.base + from, this.base + end) === 1;
   }
@@ -124,9 +134,13 @@ class WasmChunkScanner implements K8sChunkScanner {
   }
   readonly verdicts: VerdictTable = {
     lookup: (mask) => this.x.memoLookup(mask),
-    lookupAll: () => this.x.memoLookupAll(),
+    // Once per line: scanNext has looked already, unless a verdict was stored since.
+    lookupAll: () => (this.prejudged ? this.next2[1]! : this.x.memoLookupAll()),
     addMask: (mask) => this.x.memoAddMask(mask) === 1,
-    store: (mask, quiet) => this.x.memoStore(mask, quiet ? 1 : 0),
+    store: (mask, quiet) => {
+      this.prejudged = false;
+      this.x.memoStore(mask, quiet ? 1 : 0);
+    },
   };
 }
 
