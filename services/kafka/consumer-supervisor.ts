@@ -80,12 +80,11 @@ export class ConsumerSupervisor {
 
   /** The first start: a failure here is the caller's (a role that cannot start says so). */
   async start(): Promise<void> {
-    this.o.status.set(this.o.name, 'reconnecting');
-    await this.launch();
+    this.o.status.set(this.o.name, 'connecting');
+    await this.launch(this.o.create());
   }
 
-  private async launch(): Promise<void> {
-    const c = this.o.create();
+  private async launch(c: Consumer): Promise<void> {
     this.live = c;
     c.on(c.events.CRASH, (ev) => this.crashed(c, ev));
     c.on(c.events.GROUP_JOIN, (ev) => this.joinedGroup(c, ev));
@@ -142,10 +141,12 @@ export class ConsumerSupervisor {
     await this.live?.disconnect().catch(() => undefined);
     if (this.stopping) return;
     this.o.status.recreated(this.o.name);
+    const c = this.o.create();
     try {
-      await this.launch();
+      await this.launch(c);
     } catch (err) {
-      if (this.stopping) return;
+      // A consumer already superseded failing late is no news.
+      if (this.stopping || c !== this.live) return;
       const e = err instanceof Error ? err : new Error(String(err));
       if (this.fatal(e)) return;
       this.schedule(e, 'kafka: reconnecting the consumer failed; trying again after a backoff');

@@ -6,7 +6,8 @@
 // stays alive (/healthz): restarting it would not bring the broker back any sooner.
 import type { KafkaMetrics } from './metrics.js';
 
-export type LinkState = 'up' | 'reconnecting' | 'fatal' | 'stopped';
+/** connecting: the first start, before the first join; reconnecting: riding out a failure. */
+export type LinkState = 'connecting' | 'up' | 'reconnecting' | 'fatal' | 'stopped';
 
 export class LinkStatus {
   private readonly states = new Map<string, LinkState>();

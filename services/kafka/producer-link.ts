@@ -49,6 +49,7 @@ export class ProducerLink {
 
   /** The first connect: a failure here is the caller's (a role that cannot start says so). */
   async connect(): Promise<void> {
+    this.o.status.set(this.o.name, 'connecting');
     await this.ensure(this.producer);
     this.o.status.set(this.o.name, 'up');
   }

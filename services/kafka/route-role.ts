@@ -139,10 +139,13 @@ export class RouteRole {
     // Into the outbox first (one transaction, duplicates ignored by id), then the offset.
     const r = this.store.commit({ positions: {}, alerts });
     for (const a of alerts) this.metrics.alerts.inc({ rule: a.rule, severity: a.severity });
+    // Delivery is woken now, not after the offset commit: that commit fails when the group
+    // forgot us during an outage, and the re-read after the rejoin inserts nothing new, so
+    // a wake placed after it would leave these alerts waiting in the outbox.
+    if (r.inserted > 0) this.deliverer.wake();
     const last = batch.lastOffset();
     resolveOffset(last);
     await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-    if (r.inserted > 0) this.deliverer.wake();
     await heartbeat();
   }
 

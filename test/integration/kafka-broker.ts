@@ -9,6 +9,8 @@
 // Invariants: storage lives in a fresh temp dir removed on stop(); the broker listener
 // (never the controller one, kafkajs#1651) is the only address handed out; the broker is
 // reported ready only once its port accepts connections AND its log says it started.
+// crash() kills the JVM but keeps its storage; restart() brings it back on the same ports
+// with the same data (a broker outage, as clients see one).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,10 +35,14 @@ export interface KafkaBroker {
   /** With opts.sasl: a SASL_PLAINTEXT listener taking PLAIN and SCRAM-SHA-512 for that user. */
   saslBrokers: string[];
   dir: string;
-  /** The broker JVM's process id. */
-  pid: number | undefined;
+  /** The broker JVM's process id (changes on restart()). */
+  readonly pid: number | undefined;
   /** The broker's own log (server.log), for diagnosing a failed test. */
   logTail(lines?: number): string;
+  /** Kills the broker (SIGKILL unless told), keeping its storage for restart(). */
+  crash(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the broker again on the same ports and storage; resolves once it serves. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -178,37 +184,62 @@ export async function startKafka(version: string, opts: { partitions?: number; s
     throw new Error(`kafka ${version}: storage format failed (exit ${fmt.status}): ${fmt.stderr || fmt.stdout}`);
   }
 
-  const child: ChildProcess = spawn('java', [...javaArgs(libs, dir), 'kafka.Kafka', props], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let child!: ChildProcess;
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  let exited = false;
-  const exit = new Promise<void>((res) => child.once('exit', () => ((exited = true), res())));
+  let exited = true;
+  let exit: Promise<void> = Promise.resolve();
   const logTail = (n = 40) => {
     const text = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
     return `${text.split('\n').slice(-n).join('\n')}\n${out}`;
   };
+  const startedLines = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '').match(/Kafka ?Server started|\[KafkaRaftServer nodeId=1\] Kafka Server started/g)?.length ?? 0;
+
+  const crash = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    if (exited) return;
+    child.kill(signal);
+    const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exit;
+    clearTimeout(t);
+  };
 
   const stop = async (): Promise<void> => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exit;
-      clearTimeout(t);
-    }
+    await crash('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   };
 
-  const started = Date.now();
-  for (;;) {
-    const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
-    if (/Kafka ?Server started|\[KafkaRaftServer nodeId=1\] Kafka Server started/.test(log) && (await portOpen(port))) break;
-    if (exited || Date.now() - started > 90_000) {
-      const tail = logTail();
-      await stop();
-      throw new Error(`kafka ${version} did not start (${exited ? 'exited' : 'timeout'}):\n${tail}`);
+  /** Spawns the JVM and waits for one more "started" line in server.log and the port. */
+  const launch = async (): Promise<void> => {
+    const before = startedLines();
+    child = spawn('java', [...javaArgs(libs, dir), 'kafka.Kafka', props], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+    child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+    exited = false;
+    const proc = child;
+    exit = new Promise<void>((res) => proc.once('exit', () => ((exited = true), res())));
+    const started = Date.now();
+    for (;;) {
+      if (startedLines() > before && (await portOpen(port))) return;
+      if (exited || Date.now() - started > 90_000) {
+        const tail = logTail();
+        await stop();
+        throw new Error(`kafka ${version} did not start (${exited ? 'exited' : 'timeout'}):\n${tail}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { version, brokers: [`127.0.0.1:${port}`], saslBrokers: sasl ? [`127.0.0.1:${saslPort}`] : [], dir, pid: child.pid, logTail, stop };
+  };
+
+  await launch();
+  return {
+    version,
+    brokers: [`127.0.0.1:${port}`],
+    saslBrokers: sasl ? [`127.0.0.1:${saslPort}`] : [],
+    dir,
+    get pid() {
+      return child.pid;
+    },
+    logTail,
+    crash,
+    restart: launch,
+    stop,
+  };
 }

@@ -90,7 +90,8 @@ export const runCommand: Command = {
         });
         if (started.httpPort !== undefined) log.info({ port: started.httpPort, role }, 'serving /metrics, /healthz, /readyz');
         const fatal = started.fatal.then(async (e) => {
-          log.error({ code: 'TRIP_KAFKA_FATAL', err: e.message, role }, 'a kafka consumer stopped for good; exiting');
+          // Only what waiting cannot fix reaches here (services/kafka/error-policy.ts): outages are retried.
+          log.error({ code: 'TRIP_KAFKA_FATAL', err: e.message, role }, 'kafka refused this role (credentials, authorization or configuration); exiting');
           await started.stop().catch(() => undefined);
           return 1;
         });
