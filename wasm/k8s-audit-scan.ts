@@ -189,7 +189,7 @@ export function slotsPtr(): usize {
 }
 
 /** Whether the n bytes at `lit` occur at p: eight bytes per compare, then the rest. */
-function at(p: i32, lit: usize, n: i32): bool {
+@inline function at(p: i32, lit: usize, n: i32): bool {
   const q = <usize>p;
   let k = 0;
   for (; k + 8 <= n; k += 8) if (load<u64>(q + <usize>k) != load<u64>(lit + <usize>k)) return false;
@@ -211,7 +211,7 @@ function at(p: i32, lit: usize, n: i32): bool {
   }
 }
 
-function rawString(p: i32, end: i32): i32 {
+@inline function rawString(p: i32, end: i32): i32 {
   if (byte(p) != QUOTE) return -1;
   const j = skipPlain(p + 1);
   return j < end && byte(j) == QUOTE ? j + 1 : -1;
@@ -333,7 +333,7 @@ function rawKeyMap(p: i32, end: i32, extra: bool): i32 {
   return -1;
 }
 
-function letters(p: i32, end: i32, lowerOnly: bool): i32 {
+@inline function letters(p: i32, end: i32, lowerOnly: bool): i32 {
   let j = p;
   const fold: u8 = lowerOnly ? 0 : 32;
   for (; j < end; j++) {
@@ -344,7 +344,7 @@ function letters(p: i32, end: i32, lowerOnly: bool): i32 {
 }
 
 /** Records a string value's text range (relative to `base`) in slot k and k + 1; after it, or -1. */
-function read(p: i32, end: i32, k: i32, base: i32): i32 {
+@inline function read(p: i32, end: i32, k: i32, base: i32): i32 {
   const j = rawString(p, end);
   setSlot(k, p + 1 - base);
   setSlot(k + 1, j - 1 - base);
