@@ -75,6 +75,21 @@ export class SourceClocks {
     if (prev === undefined || ms > prev) this.bySource.set(stream, ms);
   }
 
+  /**
+   * isLateAt() then advanceAt() with one lookup of the stream's clock (issue 8: once per
+   * prefiltered line); returns whether `ms` was late.
+   */
+  lateThenAdvance(stream: string, ms: number): boolean {
+    const prev = this.bySource.get(stream);
+    this.firstMs ??= ms;
+    if (this.maxMs === null || ms > this.maxMs) this.maxMs = ms;
+    if (prev === undefined || ms > prev) {
+      this.bySource.set(stream, ms);
+      return false;
+    }
+    return ms < prev - this.latenessMs;
+  }
+
   /** The oldest clock of any stream (issue 7: a low watermark for stream clocks), or null. */
   minMs(): number | null {
     let min: number | null = null;

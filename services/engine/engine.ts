@@ -243,8 +243,7 @@ export class Engine {
     if (this.clockOf) throw new Error('Engine.pushQuiet: not supported with clockOf');
     this.events++;
     const before = this.watermark();
-    if (this.clocks.isLateAt(source, tsMs)) this.late++;
-    this.clocks.advanceAt(source, tsMs);
+    if (this.clocks.lateThenAdvance(source, tsMs)) this.late++;
     const wm = this.watermark()!;
     let out = NO_ALERTS;
     if (before === null || wm > before) for (const r of this.absences) out = more(out, r.close(wm, this.clocks.firstMs!));
