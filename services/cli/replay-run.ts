@@ -16,6 +16,7 @@ import { mergeBatchesByTime } from '../engine/merge.js';
 import { compileK8sQuietTest, compilePrefilter, type LinePrefilter } from '../engine/prefilter.js';
 import { quietLineOf, type QuietLine } from '../engine/quiet-line.js';
 import { k8sQuietTaker } from './replay-quiet.js';
+import { wasmScannerUnavailable } from '../parsers/k8s-audit-chunk-scanner.js';
 import type { K8sRequestView } from '../../rules/define.js';
 import { inputContext, openInput, type InputSpec, type ReadOptions } from '../collectors/file-input.js';
 import { LineSplitter, type RawLine } from '../collectors/line-splitter.js';
@@ -282,7 +283,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplayResult> {
     events,
     errors,
     quiet,
-    summary: summarize(sources, events, errors, sorted, failures),
+    summary: summarize(sources, events, errors, sorted, failures, filters.get('k8s-audit')?.k8sQuiet ? wasmScannerUnavailable() : null),
     ioFailed: failures.length > 0,
   };
   if (opts.snapshot) result.snapshot = engine.snapshot();
@@ -295,6 +296,7 @@ function summarize(
   errors: Record<string, Record<string, number>>,
   alerts: Alert[],
   failures: string[],
+  scannerNote: string | null,
 ): string {
   const lines = ['replay summary:'];
   for (const s of specs) {
@@ -310,5 +312,6 @@ function summarize(
   for (const a of alerts) byRule.set(a.rule, (byRule.get(a.rule) ?? 0) + 1);
   lines.push(`  alerts: ${alerts.length}${byRule.size ? ` (${[...byRule].map(([r, n]) => `${r}=${n}`).join(' ')})` : ''}`);
   for (const f of failures) lines.push(`  read failure: ${f}`);
+  if (scannerNote !== null) lines.push(`  note: k8s-audit lines were scanned by the JavaScript scanner, about half as fast: the WebAssembly one is unavailable (${scannerNote})`);
   return lines.join('\n');
 }

@@ -145,23 +145,39 @@ class WasmChunkScanner implements K8sChunkScanner {
 }
 
 let compiled: WasmModule | null | undefined;
+/** Why the WebAssembly build could not be used, once it was tried and failed. */
+let unavailable: string | null = null;
 
 /** The compiled WebAssembly build, or null (not built, or this runtime refuses it). */
 function wasmModule(): WasmModule | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   const root = packageRoot();
-  if (root === null) return null;
+  if (root === null) {
+    unavailable = 'the tripline package root was not found';
+    return null;
+  }
   try {
     compiled = new WebAssembly.Module(readFileSync(join(root, 'dist/wasm/k8s-audit-scan.wasm')));
-  } catch {
+  } catch (e) {
     // Missing (sources not built) or no SIMD: the JavaScript build gives the same answers.
+    unavailable = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'dist/wasm/k8s-audit-scan.wasm is missing (run `npm run build`)' : `this runtime refused it: ${(e as Error).message.slice(0, 200)}`;
   }
   return compiled;
 }
 
+/** Why k8s-audit lines are scanned by the slower JavaScript build, or null when they are not (replay prints it). */
+export function wasmScannerUnavailable(): string | null {
+  if (preferred() === 'js') return null; // asked for: nothing to report
+  wasmModule();
+  return unavailable;
+}
+
+/** TRIPLINE_SCANNER=js (any case) asks for the JavaScript build. */
+const preferred = (): 'wasm' | 'js' => (process.env['TRIPLINE_SCANNER']?.toLowerCase() === 'js' ? 'js' : 'wasm');
+
 /** A scanner with its own memory (one per input being read). */
-export function newK8sChunkScanner(prefer: 'wasm' | 'js' = process.env['TRIPLINE_SCANNER'] === 'js' ? 'js' : 'wasm'): K8sChunkScanner {
+export function newK8sChunkScanner(prefer: 'wasm' | 'js' = preferred()): K8sChunkScanner {
   const mod = prefer === 'wasm' ? wasmModule() : null;
   if (mod === null) return new JsChunkScanner();
   const instance = new WebAssembly.Instance(mod, {
