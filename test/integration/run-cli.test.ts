@@ -1,10 +1,11 @@
 // tripline run as a real process: operations endpoint, SIGHUP reload (valid and
 // invalid), the embedded-defaults message, and --demo.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonlIds, runCli, startCli, waitFor } from '../helpers/cli-process.js';
+import { CLI, jsonlIds, runCli, startCli, waitFor } from '../helpers/cli-process.js';
 
 let dir: string;
 beforeAll(() => {
@@ -103,6 +104,12 @@ describe('tripline run (process)', () => {
       expect({ signal, code: exit.code, killedBy: exit.signal, loading }).toEqual({ signal, code: 0, killedBy: null, loading: true });
       expect(p.stderr()).toContain('stopping: saving state');
     }
+  });
+
+  it('the package executable runs on its own, as `npx tripline` runs it (built executable, shebang)', () => {
+    expect(statSync(CLI).mode & 0o111).not.toBe(0);
+    const out = execFileSync(CLI, ['--version'], { encoding: 'utf8' });
+    expect(out.trim()).toBe('tripline 0.1.0');
   });
 
   it('without a config, says which standard sources it found and skipped', async () => {
