@@ -27,6 +27,7 @@ import type { ParseContext, ParseError, Parser } from '../parsers/types.js';
 import { compilePrefilter, type LinePrefilter } from '../engine/prefilter.js';
 import { rules } from '../../rules/index.js';
 import { StateStore } from '../state/store.js';
+import { loadLogged, openLoggedStore } from '../state/open-logged.js';
 import { Metrics } from '../lib/metrics.js';
 import type { Log } from '../lib/log.js';
 import { DeadLetters } from '../cli/run/dead-letters.js';
@@ -110,11 +111,9 @@ export class CollectRole {
 
   async start(): Promise<void> {
     const { log } = this.o;
-    this.store = new StateStore({ stateDir: this.o.stateDir, now: this.o.now });
-    const report = this.store.open();
-    if (report.recovered) log.warn({ code: 'TRIP_STATE_RECOVERED', reason: report.reason, movedTo: report.movedTo }, 'state was damaged: moved aside, starting fresh');
-    const loaded = this.store.load();
-    for (const d of loaded.dropped) log.warn({ code: 'TRIP_STATE_DROPPED', ...d }, 'dropped an unreadable state row');
+    const { store } = openLoggedStore({ stateDir: this.o.stateDir, now: this.o.now }, log);
+    this.store = store;
+    const loaded = loadLogged(this.store, log);
     this.deadLetters = new DeadLetters(join(this.o.stateDir, 'dead-letter.jsonl'), this.metrics);
 
     const kafka = makeKafka(this.o.kafka, log, '-collect');

@@ -22,6 +22,7 @@ import type { KafkaConfig } from '../../schemas/kafka.js';
 import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { Alert } from '../../schemas/alert.js';
 import { StateStore } from '../state/store.js';
+import { loadLogged, openLoggedStore } from '../state/open-logged.js';
 import { RoutingStack } from '../router/stack.js';
 import type { Sink } from '../sinks/types.js';
 import { Metrics } from '../lib/metrics.js';
@@ -68,9 +69,8 @@ export class RouteRole {
 
   async start(): Promise<void> {
     const { log, kafka: cfg } = this.o;
-    this.store = new StateStore({ stateDir: this.o.stateDir, now: this.o.now });
-    const report = this.store.open();
-    if (report.recovered) log.warn({ code: 'TRIP_STATE_RECOVERED', reason: report.reason, movedTo: report.movedTo }, 'state was damaged: moved aside, starting fresh');
+    const { store, report } = openLoggedStore({ stateDir: this.o.stateDir, now: this.o.now }, log);
+    this.store = store;
     // The same routing and delivery as the embedded runner (services/cli/run/runtime.ts).
     this.deliverer = new RoutingStack({
       store: this.store,

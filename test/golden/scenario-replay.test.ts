@@ -10,22 +10,13 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Alert } from '../../schemas/alert.js';
 import { Config } from '../../schemas/config.js';
-import type { InputKind } from '../../schemas/event.js';
 import { runReplay } from '../../services/cli/replay-run.js';
+import { SCENARIO_DIR, SCENARIO_FILES } from '../../services/cli/run/scenario.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DIR = 'test/fixtures/scenario';
+const DIR = SCENARIO_DIR;
 const GOLDEN = join(ROOT, DIR, 'expected-alerts.jsonl');
 
-const INPUTS: Array<[InputKind, string]> = [
-  ['k8s-audit', 'k8s-audit.log'],
-  ['vault-audit', 'vault-audit.log'],
-  ['syslog', 'auth.log'],
-  ['journal', 'journal.json'],
-  ['snort', 'snort-fast.log'],
-  ['syslog', 'snort-syslog.log'],
-  ['swarm', 'swarm.log'],
-];
 
 const quiet = new Writable({ write: (_c, _e, cb) => cb() });
 
@@ -33,7 +24,7 @@ async function replayScenario(): Promise<{ jsonl: string; alerts: Alert[] }> {
   const result = await runReplay({
     // Names are the repo-relative paths, as `tripline replay` run from the repo root
     // names them: H1/H2 keys and evidence carry them.
-    specs: INPUTS.map(([kind, f]) => ({ kind, path: join(ROOT, DIR, f), name: `${DIR}/${f}` })),
+    specs: SCENARIO_FILES.map(({ kind, file }) => ({ kind, path: join(ROOT, DIR, file), name: `${DIR}/${file}` })),
     config: Config.parse({}),
     readOpts: { year: 2026 },
     io: { stderr: quiet, stdin: process.stdin, now: () => 0 },

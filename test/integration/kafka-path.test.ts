@@ -26,6 +26,7 @@ import { healthPartition } from '../../services/kafka/routing.js';
 import { ROOT, startCli, waitFor, type Proc } from '../helpers/cli-process.js';
 import { generateAuthLog } from '../helpers/gen-auth-log.js';
 import { KAFKA_VERSIONS, startKafka, type KafkaBroker } from './kafka-broker.js';
+import { SCENARIO_FILES, scenarioName } from '../../services/cli/run/scenario.js';
 
 const SCENARIO = join(ROOT, 'test/fixtures/scenario');
 const PARTITIONS = 4;
@@ -38,17 +39,7 @@ interface Src {
   path: string;
 }
 
-const scenario: Src[] = (
-  [
-    ['k8s-audit', 'k8s-audit.log'],
-    ['vault-audit', 'vault-audit.log'],
-    ['syslog', 'auth.log'],
-    ['journal', 'journal.json'],
-    ['snort', 'snort-fast.log'],
-    ['syslog', 'snort-syslog.log'],
-    ['swarm', 'swarm.log'],
-  ] as Array<[InputKind, string]>
-).map(([kind, f]) => ({ kind, name: f.replace(/\.[a-z]+$/, ''), path: join(SCENARIO, f) }));
+const scenario: Src[] = SCENARIO_FILES.map(({ kind, file }) => ({ kind, name: scenarioName(file), path: join(SCENARIO, file) }));
 
 let dir: string;
 beforeAll(() => {

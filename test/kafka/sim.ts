@@ -20,6 +20,7 @@ import { partitionFor } from '../../services/kafka/routing.js';
 import { EventStage, SignalStage, type SignalStageJson } from '../../services/kafka/stages.js';
 import type { SourceInfo } from '../../services/engine/engine.js';
 import { mulberry32 } from '../helpers/gen-auth-log.js';
+import { SCENARIO_DIR, SCENARIO_FILES, scenarioName } from '../../services/cli/run/scenario.js';
 
 export interface SimSource {
   name: string;
@@ -175,15 +176,5 @@ export function simulate(bySource: readonly EventRecord[][], o: SimOptions): Sim
 }
 
 export function scenarioSources(root: string): SimSource[] {
-  const dir = join(root, 'test/fixtures/scenario');
-  const files: Array<[InputKind, string]> = [
-    ['k8s-audit', 'k8s-audit.log'],
-    ['vault-audit', 'vault-audit.log'],
-    ['syslog', 'auth.log'],
-    ['journal', 'journal.json'],
-    ['snort', 'snort-fast.log'],
-    ['syslog', 'snort-syslog.log'],
-    ['swarm', 'swarm.log'],
-  ];
-  return files.map(([kind, f]) => ({ kind, path: join(dir, f), name: f.replace(/\.[a-z]+$/, '') }));
+  return SCENARIO_FILES.map(({ kind, file }) => ({ kind, path: join(root, SCENARIO_DIR, file), name: scenarioName(file) }));
 }

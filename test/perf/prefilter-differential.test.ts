@@ -19,6 +19,7 @@ import { parseRfc3339 } from '../../services/lib/time.js';
 import { rules } from '../../rules/index.js';
 import { k8sAuditLines, mulberry32 } from '../../bench/gen.js';
 import { CORPUS, corpusDir, corpusPresent } from '../conformance/corpus-helpers.js';
+import { SCENARIO_FILES } from '../../services/cli/run/scenario.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SCENARIO = join(ROOT, 'test/fixtures/scenario');
@@ -211,15 +212,7 @@ describe('replay with and without the prefilter', () => {
   });
 
   it('the golden scenario (all inputs): same alerts, counts and engine state', async () => {
-    const inputs: Spec[] = [
-      { kind: 'k8s-audit', path: join(SCENARIO, 'k8s-audit.log') },
-      { kind: 'vault-audit', path: join(SCENARIO, 'vault-audit.log') },
-      { kind: 'syslog', path: join(SCENARIO, 'auth.log') },
-      { kind: 'journal', path: join(SCENARIO, 'journal.json') },
-      { kind: 'snort', path: join(SCENARIO, 'snort-fast.log') },
-      { kind: 'syslog', path: join(SCENARIO, 'snort-syslog.log') },
-      { kind: 'swarm', path: join(SCENARIO, 'swarm.log') },
-    ];
+    const inputs: Spec[] = SCENARIO_FILES.map(({ kind, file }) => ({ kind, path: join(SCENARIO, file) }));
     const r = await both(inputs);
     expectSame(r);
     expect(Object.values(r.on.quiet)[0]).toBeGreaterThan(100);

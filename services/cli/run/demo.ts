@@ -18,16 +18,8 @@ import type { Log } from '../../lib/log.js';
 import type { CommandIO } from '../command.js';
 import { StdoutSink } from '../../sinks/stdout.js';
 import { LiveRuntime } from './runtime.js';
+import { SCENARIO_DIR, SCENARIO_FILES, scenarioName } from './scenario.js';
 
-const SCENARIO: Array<{ file: string; kind: InputKind }> = [
-  { file: 'k8s-audit.log', kind: 'k8s-audit' },
-  { file: 'vault-audit.log', kind: 'vault-audit' },
-  { file: 'auth.log', kind: 'syslog' },
-  { file: 'journal.json', kind: 'journal' },
-  { file: 'snort-fast.log', kind: 'snort' },
-  { file: 'snort-syslog.log', kind: 'syslog' },
-  { file: 'swarm.log', kind: 'swarm' },
-];
 const YEAR = 2026;
 
 interface Timed {
@@ -93,9 +85,9 @@ class DemoCollector implements Collector {
 
 export async function runDemo(o: { config: Config; io: CommandIO; log: Log; speed: number }): Promise<number> {
   const root = packageRoot();
-  const dir = root && join(root, 'test', 'fixtures', 'scenario');
+  const dir = root && join(root, SCENARIO_DIR);
   if (!dir) throw new TriplineError('TRIP_DEMO_MISSING', 'the bundled demo scenario is missing from this installation');
-  const timed = SCENARIO.map((s) => ({ ...s, name: s.file.replace(/\.[a-z]+$/, ''), items: loadTimed(join(dir, s.file), s.kind, s.file) }));
+  const timed = SCENARIO_FILES.map((s) => ({ ...s, name: scenarioName(s.file), items: loadTimed(join(dir, s.file), s.kind, s.file) }));
   const origin = Math.min(...timed.flatMap((t) => (t.items[0] ? [t.items[0].tsMs] : [])));
   const wallStart = o.io.now();
   const clock = () => origin + (o.io.now() - wallStart) * o.speed;

@@ -14,6 +14,7 @@ import type { Collector } from '../../collectors/types.js';
 import { Engine } from '../../engine/engine.js';
 import { rules } from '../../../rules/index.js';
 import { StateStore } from '../../state/store.js';
+import { loadLogged, openLoggedStore } from '../../state/open-logged.js';
 // issue 5: the router stack (routing, delivery lanes, digest, re-sends, source health)
 // replaces the minimal deliverer.
 import { RoutingStack } from '../../router/stack.js';
@@ -62,12 +63,9 @@ export class LiveRuntime {
 
   async start(): Promise<void> {
     const { log } = this.o;
-    this.store = new StateStore({ stateDir: this.o.stateDir, now: this.o.now });
-    const report = this.store.open();
-    if (report.recovered) log.warn({ code: 'TRIP_STATE_RECOVERED', reason: report.reason, movedTo: report.movedTo }, 'state was damaged: moved aside, starting fresh');
-    if (report.staleLock) log.warn({ code: 'TRIP_STATE_STALE_LOCK', ...report.staleLock }, 'took over the lock of a process that is gone');
-    const loaded = this.store.load();
-    for (const d of loaded.dropped) log.warn({ code: 'TRIP_STATE_DROPPED', ...d }, 'dropped an unreadable state row');
+    const { store, report } = openLoggedStore({ stateDir: this.o.stateDir, now: this.o.now }, log);
+    this.store = store;
+    const loaded = loadLogged(this.store, log);
     const resume = loaded.engine ? loaded.engine.positions : loaded.positions;
     this.engine = this.makeEngine(this.config, loaded.engine?.snapshot as never);
     if (loaded.engine) log.info({ sources: Object.keys(resume).length }, 'engine state restored; resuming from its checkpoint');
