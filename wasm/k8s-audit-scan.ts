@@ -533,48 +533,59 @@ export function memoStore(mask: i32, quiet: i32): void {
 
 /** scanK8sAuditBytes over memory[start, end): 1 when accepted (slots written), 0 otherwise. */
 export function scan(start: i32, end: i32): i32 {
+  const i = scanTo(start, end);
+  return i == end - 1 && byte(i) == CLOSE_BRACE ? 1 : 0;
+}
+
+/**
+ * The scan itself: where the line's closing brace should be once every field matched, or
+ * -1. Nothing it checks can pass a "\n" (strings stop at control bytes, numbers and
+ * literals at anything else), so a caller may give the chunk's end as `end` and then find
+ * the line's end from the answer (scanRun).
+ */
+function scanTo(start: i32, end: i32): i32 {
   const base = <i32>chunkBase();
-  if (!at(start, L_HEAD, N_HEAD)) return 0;
+  if (!at(start, L_HEAD, N_HEAD)) return -1;
   let i = start + N_HEAD;
   let level = -1;
   if (at(i, L_LV_METADATA, N_LV_METADATA)) level = i + N_LV_METADATA;
   else if (at(i, L_LV_REQUESTRESPONSE, N_LV_REQUESTRESPONSE)) level = i + N_LV_REQUESTRESPONSE;
   else if (at(i, L_LV_REQUEST, N_LV_REQUEST)) level = i + N_LV_REQUEST;
   else if (at(i, L_LV_NONE, N_LV_NONE)) level = i + N_LV_NONE;
-  if (level < 0 || !at(level, L_AUDITID, N_AUDITID)) return 0;
+  if (level < 0 || !at(level, L_AUDITID, N_AUDITID)) return -1;
   i = rawString(level + N_AUDITID, end);
-  if (i < 0 || i == level + N_AUDITID + 2 || !at(i, L_STAGE, N_STAGE)) return 0;
+  if (i < 0 || i == level + N_AUDITID + 2 || !at(i, L_STAGE, N_STAGE)) return -1;
   i = letters(i + N_STAGE, end, false);
-  if (i < 0 || byte(i) != QUOTE) return 0;
+  if (i < 0 || byte(i) != QUOTE) return -1;
   i++;
   if (at(i, L_REQUESTURI, N_REQUESTURI)) {
     i = escString(i + N_REQUESTURI, end);
-    if (i < 0) return 0;
+    if (i < 0) return -1;
   }
-  if (!at(i, L_VERB, N_VERB)) return 0;
+  if (!at(i, L_VERB, N_VERB)) return -1;
   setSlot(VERB_AT, i + N_VERB - base);
   i = letters(i + N_VERB, end, true);
-  if (i < 0 || byte(i) != QUOTE) return 0;
+  if (i < 0 || byte(i) != QUOTE) return -1;
   setSlot(VERB_AT + 1, i - base);
   i++;
-  if (!at(i, L_USER_USERNAME, N_USER_USERNAME)) return 0;
+  if (!at(i, L_USER_USERNAME, N_USER_USERNAME)) return -1;
   i = read(i + N_USER_USERNAME, end, USER_AT, base);
   if (i >= 0 && at(i, L_UID, N_UID)) i = rawString(i + N_UID, end);
   if (i >= 0 && at(i, L_GROUPS, N_GROUPS)) i = rawList(i + N_GROUPS, end);
   if (i >= 0 && at(i, L_EXTRA, N_EXTRA)) i = rawKeyMap(i + N_EXTRA, end, true);
-  if (i < 0 || byte(i) != CLOSE_BRACE) return 0;
+  if (i < 0 || byte(i) != CLOSE_BRACE) return -1;
   i++;
   setSlot(ADDRS_AT, -1);
   if (at(i, L_SOURCEIPS, N_SOURCEIPS)) {
     const from = i + N_SOURCEIPS;
     i = rawList(from, end);
-    if (i < 0) return 0;
+    if (i < 0) return -1;
     setSlot(ADDRS_AT, from + 1 - base);
     setSlot(ADDRS_AT + 1, i - 1 - base);
   }
   if (at(i, L_USERAGENT, N_USERAGENT)) {
     i = escString(i + N_USERAGENT, end);
-    if (i < 0) return 0;
+    if (i < 0) return -1;
   }
   setSlot(RESOURCE_AT, -1);
   setSlot(NAMESPACE_AT, -1);
@@ -590,7 +601,7 @@ export function scan(start: i32, end: i32): i32 {
     if (i >= 0 && at(i, L_APIVERSION, N_APIVERSION)) i = rawString(i + N_APIVERSION, end);
     if (i >= 0 && at(i, L_RESOURCEVERSION, N_RESOURCEVERSION)) i = rawString(i + N_RESOURCEVERSION, end);
     if (i >= 0 && at(i, L_SUBRESOURCE, N_SUBRESOURCE)) i = read(i + N_SUBRESOURCE, end, SUB_AT, base);
-    if (i < 0 || byte(i) != CLOSE_BRACE) return 0;
+    if (i < 0 || byte(i) != CLOSE_BRACE) return -1;
     i++;
   }
   setSlot(CODE, -1);
@@ -605,32 +616,43 @@ export function scan(start: i32, end: i32): i32 {
       const c0 = byte(p);
       const c1 = byte(p + 1);
       const c2 = byte(p + 2);
-      if (!(c0 >= 49 && c0 <= 57 && isDigit(c1) && isDigit(c2))) return 0;
+      if (!(c0 >= 49 && c0 <= 57 && isDigit(c1) && isDigit(c2))) return -1;
       setSlot(CODE, (<i32>c0 - 48) * 100 + (<i32>c1 - 48) * 10 + (<i32>c2 - 48));
       i = p + 3;
     }
-    if (i < 0 || byte(i) != CLOSE_BRACE) return 0;
+    if (i < 0 || byte(i) != CLOSE_BRACE) return -1;
     i++;
   }
   setSlot(HAS_REQUEST_OBJECT, 0);
   if (at(i, L_REQUESTOBJECT, N_REQUESTOBJECT)) {
     const from = i + N_REQUESTOBJECT;
     i = value(from, end, DEPTH);
-    if (i < 0) return 0;
+    if (i < 0) return -1;
     setSlot(HAS_REQUEST_OBJECT, i - from == 4 && at(from, L_NULL, N_NULL) ? 0 : 1);
   }
   if (at(i, L_RESPONSEOBJECT, N_RESPONSEOBJECT)) {
     i = value(i + N_RESPONSEOBJECT, end, DEPTH);
-    if (i < 0) return 0;
+    if (i < 0) return -1;
   }
   if (at(i, L_REQUESTRECEIVEDTIMESTAMP, N_REQUESTRECEIVEDTIMESTAMP)) {
     i = rawString(i + N_REQUESTRECEIVEDTIMESTAMP, end);
-    if (i < 0) return 0;
+    if (i < 0) return -1;
   }
-  if (!at(i, L_STAGETIMESTAMP, N_STAGETIMESTAMP)) return 0;
+  if (!at(i, L_STAGETIMESTAMP, N_STAGETIMESTAMP)) return -1;
   i = read(i + N_STAGETIMESTAMP, end, TS_AT, base);
   if (i >= 0 && at(i, L_ANNOTATIONS, N_ANNOTATIONS)) i = rawKeyMap(i + N_ANNOTATIONS, end, false);
-  return i == end - 1 && byte(i) == CLOSE_BRACE ? 1 : 0;
+  return i;
+}
+
+/** The first "\n" at or after memory offset p, 16 bytes at a time (the chunk's padding holds one). */
+@inline function newlineFrom(p: i32): i32 {
+  const newline = i8x16.splat(10);
+  while (true) {
+    const bits = i8x16.bitmask(i8x16.eq(v128.load(<usize>p), newline));
+    if (bits != 0) return p + ctz<i32>(bits);
+    p += 16;
+  }
+  return -1;
 }
 
 /**
@@ -642,18 +664,117 @@ export function scan(start: i32, end: i32): i32 {
  */
 export function scanNext(from: i32): i32 {
   const base = <i32>chunkBase();
-  const newline = i8x16.splat(10);
-  let p = base + from;
-  while (true) {
-    const bits = i8x16.bitmask(i8x16.eq(v128.load(<usize>p), newline));
-    if (bits != 0) {
-      p += ctz<i32>(bits);
-      break;
-    }
-    p += 16;
-  }
+  const p = newlineFrom(base + from);
   const ok = scan(base + from, p);
   setSlot(NEXT_ACCEPTED, ok);
   setSlot(NEXT_VERDICT, ok == 1 ? memoLookupAll() : -1);
   return p - base;
+}
+
+// ---------------------------------------------------------------- runs of quiet lines
+// scanRun takes as many lines as it can in one call (issue 8: a call, a verdict lookup
+// and a time parse per line cost as much in JavaScript as the scan itself in here): each
+// line it accepts, whose remembered verdict is "quiet" and whose time falls in the minute
+// the caller cached, becomes a record; the first line that is not all three ends the run
+// and is left, unconsumed, to the caller's line-by-line path. TimeCache.parseBytes (in
+// services/parsers/k8s-audit-scan.ts) is the time parse this one repeats.
+
+/** The cached minute, written by the caller: 16 bytes "YYYY-MM-DDTHH:MM", its epoch ms (f64), 1 when set. */
+const MINUTE: usize = memory.data(32, 16);
+const MINUTE_MS = 16;
+const MINUTE_SET = 24;
+/** Records of a run: from, newline, time from, time end, subNs (i32), then ms (f64 at 24). */
+const RUN_MAX: i32 = 4096;
+const RUN_STRIDE: i32 = 32;
+const RUN: usize = memory.data(RUN_MAX * RUN_STRIDE, 16);
+const POW10: StaticArray<i32> = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
+
+/**
+ * The line a run stopped at: its chunk offset and newline's (-1, -1: none), and, as
+ * scanNext leaves them, whether it was accepted and its verdict, so the line-by-line
+ * path that takes it next does not scan it again.
+ */
+const RUN_STOP: usize = memory.data(8, 8);
+
+@inline function stopAt(p: i32, nl: i32, accepted: i32, verdict: i32): void {
+  const base = <i32>chunkBase();
+  store<i32>(RUN_STOP, p - base);
+  store<i32>(RUN_STOP, nl - base, 4);
+  setSlot(NEXT_ACCEPTED, accepted);
+  setSlot(NEXT_VERDICT, verdict);
+}
+
+export function runStopPtr(): usize {
+  return RUN_STOP;
+}
+
+export function minutePtr(): usize {
+  return MINUTE;
+}
+
+export function runPtr(): usize {
+  return RUN;
+}
+
+export function runMax(): i32 {
+  return RUN_MAX;
+}
+
+/** TimeCache.parseBytes over memory[from, to) into record `r`; false when not in the cached minute's fast shape. */
+@inline function timeInMinute(from: i32, to: i32, r: usize): bool {
+  const n = to - from;
+  if (n < 22 || n > 30 || load<i32>(MINUTE, MINUTE_SET) != 1 || byte(from + 19) != 46 || byte(to - 1) != 90) return false;
+  if (load<u64>(<usize>from) != load<u64>(MINUTE) || load<u64>(<usize>from + 8) != load<u64>(MINUTE, 8)) return false;
+  const s1 = <i32>byte(from + 17) - 48;
+  const s2 = <i32>byte(from + 18) - 48;
+  if (byte(from + 16) != COLON || s1 < 0 || s1 > 5 || s2 < 0 || s2 > 9) return false;
+  let frac: i32 = 0;
+  for (let i = from + 20; i < to - 1; i++) {
+    const c = <i32>byte(i) - 48;
+    if (c < 0 || c > 9) return false;
+    frac = frac * 10 + c;
+  }
+  const fracNs = frac * unchecked(POW10[9 - (n - 21)]);
+  store<i32>(r, fracNs % 1000000, 16);
+  store<f64>(r, load<f64>(MINUTE, MINUTE_MS) + <f64>((s1 * 10 + s2) * 1000 + fracNs / 1000000), 24);
+  return true;
+}
+
+/**
+ * Records the quiet lines from chunk offset `from` on, up to the line ending at `last`
+ * (a "\n" of the chunk) and no longer than `maxLen` bytes; returns how many (0: the line
+ * at `from` takes the line-by-line path). Offsets are relative to chunkBase().
+ */
+export function scanRun(from: i32, last: i32, maxLen: i32): i32 {
+  const base = <i32>chunkBase();
+  const stop = base + last + 1;
+  let n = 0;
+  let p = base + from;
+  store<i32>(RUN_STOP, -1);
+  while (p < stop && n < RUN_MAX) {
+    const i = scanTo(p, stop);
+    // Accepted when the closing brace is the line's last byte.
+    if (i < 0 || byte(i) != CLOSE_BRACE || byte(i + 1) != 10) {
+      stopAt(p, newlineFrom(p), 0, -1);
+      break;
+    }
+    if (i + 1 - p > maxLen) break;
+    const verdict = memoLookupAll();
+    if (verdict != 1) {
+      stopAt(p, i + 1, 1, verdict);
+      break;
+    }
+    const r = RUN + (<usize>n << 5);
+    if (!timeInMinute(base + slot(TS_AT), base + slot(TS_AT + 1), r)) {
+      stopAt(p, i + 1, 1, 1);
+      break;
+    }
+    store<i32>(r, p - base);
+    store<i32>(r, i + 1 - base, 4);
+    store<i32>(r, slot(TS_AT), 8);
+    store<i32>(r, slot(TS_AT + 1), 12);
+    n++;
+    p = i + 2;
+  }
+  return n;
 }

@@ -9,7 +9,7 @@ import type { K8sRequestView } from '../../rules/define.js';
 import type { LineTaker } from '../collectors/line-splitter.js';
 import type { QuietEvidence, QuietLine } from '../engine/quiet-line.js';
 import { parseRfc3339 } from '../lib/time.js';
-import { newK8sChunkScanner } from '../parsers/k8s-audit-chunk-scanner.js';
+import { newK8sChunkScanner, RUN_STRIDE, RunField } from '../parsers/k8s-audit-chunk-scanner.js';
 import { SlotView, TimeCache, timeRange, type Cut } from '../parsers/k8s-audit-scan.js';
 import { K8sVerdictMemo } from '../engine/verdict-memo.js';
 
@@ -85,6 +85,25 @@ export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (l
   take.nextLine = (chunk, from) => {
     load(chunk);
     return scanner.next(from);
+  };
+  // Most lines come in runs the scanner takes whole: judged by the memo, timed in the
+  // cached minute, with no call per line; the line a run stops at comes to take().
+  let minuteVersion = -1;
+  take.run = (chunk, at, last, lineNo, maxLen) => {
+    load(chunk);
+    if (times.version !== minuteVersion) {
+      minuteVersion = times.version;
+      scanner.setMinute(times.minute());
+    }
+    const n = scanner.run(at.from, last, maxLen);
+    if (n === 0) return;
+    const rec = scanner.runRecords;
+    const ms = scanner.runMs;
+    for (let k = 0, r = 0; k < n; k++, r += RUN_STRIDE) {
+      onQuiet(new ChunkQuietLine(ms[r / 2 + RunField.Ms64]!, rec[r + RunField.SubNs]!, chunk, rec[r + RunField.From]!, rec[r + RunField.Newline]!, lineNo + k, rec[r + RunField.TsAt]!, rec[r + RunField.TsEnd]!));
+    }
+    at.from = rec[(n - 1) * RUN_STRIDE + RunField.Newline]! + 1;
+    at.lines = n;
   };
   return take;
 }

@@ -26,7 +26,20 @@ export interface RawLine {
  */
 export type LineTaker = ((chunk: Buffer, from: number, end: number, lineNo: number, offset: number) => boolean) & {
   nextLine?: (chunk: Buffer, from: number) => number;
+  /**
+   * Takes a run of whole lines at once: the lines from `at.from` on, numbered from
+   * `lineNo`, up to the one ending at the "\n" at `last`, none longer than `maxLen` bytes.
+   * It takes as many as it likes from the front, in order, and moves `at.from` past them
+   * and sets `at.lines` to how many (0: the line at `at.from` goes to the taker itself).
+   */
+  run?: (chunk: Buffer, at: LineRun, last: number, lineNo: number, maxLen: number) => void;
 };
+
+/** Where a LineTaker's run starts, and after it, where it ended and how many lines it took. */
+export interface LineRun {
+  from: number;
+  lines: number;
+}
 
 export class LineSplitter {
   private parts: Buffer[] = [];
@@ -35,6 +48,7 @@ export class LineSplitter {
   private lineNo = 0;
   private lineStart: number;
   private pos: number;
+  private readonly run: LineRun = { from: 0, lines: 0 };
 
   constructor(
     startOffset = 0,
@@ -69,7 +83,7 @@ export class LineSplitter {
       this.pos += end;
       if (nl === -1) return;
       this.pos += 1;
-      each(this.finish());
+      if (take === null || !this.takeHeld(take)) each(this.finish());
       from = nl + 1;
     }
     from = this.wholeLines(chunk, from, take, each);
@@ -97,7 +111,22 @@ export class LineSplitter {
     if (last < start || !isUtf8(chunk.subarray(start, last + 1))) return start;
     let from = start;
     const nextLine = take?.nextLine;
+    const run = take?.run;
+    const at = this.run;
     while (from <= last) {
+      if (run !== undefined) {
+        at.from = from;
+        at.lines = 0;
+        run(chunk, at, last, this.lineNo + 1, this.maxLineBytes);
+        if (at.lines > 0) {
+          // Every line of the run was taken whole: the same bookkeeping as one by one.
+          this.pos += at.from - from;
+          this.lineNo += at.lines;
+          this.lineStart = this.pos;
+          from = at.from;
+          if (from > last) break;
+        }
+      }
       const nl = nextLine === undefined ? chunk.indexOf(10, from) : nextLine(chunk, from);
       if (nl - from > this.maxLineBytes) break;
       this.pos += nl + 1 - from;
@@ -135,6 +164,21 @@ export class LineSplitter {
     }
     this.parts.push(piece);
     this.partBytes += piece.length;
+  }
+
+  /**
+   * Offers the held line, now complete, to `take` as one buffer (a line cut by a chunk
+   * boundary is taken like any other: one per chunk read); true when taken.
+   */
+  private takeHeld(take: LineTaker): boolean {
+    if (this.dropping) return false;
+    const buf = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partBytes);
+    if (!isUtf8(buf) || !take(buf, 0, buf.length, this.lineNo + 1, this.lineStart)) return false;
+    this.lineNo++;
+    this.parts = [];
+    this.partBytes = 0;
+    this.lineStart = this.pos;
+    return true;
   }
 
   private finish(): RawLine {

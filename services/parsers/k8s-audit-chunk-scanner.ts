@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/package-root.js';
-import { newScanSlots, scanK8sAuditBytes, type K8sScanSlots } from './k8s-audit-scan.js';
+import { newScanSlots, scanK8sAuditBytes, Slot, timeInMinute, type K8sScanSlots } from './k8s-audit-scan.js';
 import { JsVerdictTable, type VerdictTable } from '../engine/verdict-memo.js';
 
 export interface K8sChunkScanner {
@@ -26,7 +26,33 @@ export interface K8sChunkScanner {
   readonly slots: K8sScanSlots;
   /** Remembered prefilter verdicts, keyed by fields of the line last accepted (engine/verdict-memo.ts). */
   readonly verdicts: VerdictTable;
+  /** The minute run() places times in (TimeCache.minute()), or null for none. */
+  setMinute(minute: { prefix: Uint8Array; ms: number } | null): void;
+  /**
+   * Records the run of quiet lines of the loaded chunk from `from` on, up to the line that
+   * ends at `last` (a "\n"): each line scan() accepts, whose remembered verdict is quiet,
+   * whose time falls in the set minute, no longer than `maxLen` bytes. Stops at the first
+   * other line, which it leaves; returns how many lines it took. Record k is
+   * runRecords[k * RUN_STRIDE + RunField.*] and its time in ms runMs[k * RUN_STRIDE / 2 + 3].
+   */
+  run(from: number, last: number, maxLen: number): number;
+  readonly runRecords: Int32Array;
+  readonly runMs: Float64Array;
 }
+
+/** A run record's fields (i32 words; the time in ms is the f64 at word 6). */
+export const enum RunField {
+  From = 0,
+  Newline = 1,
+  TsAt = 2,
+  TsEnd = 3,
+  SubNs = 4,
+  Ms64 = 3,
+}
+/** i32 words per run record (32 bytes, as wasm/k8s-audit-scan.ts RUN_STRIDE). */
+export const RUN_STRIDE = 8;
+/** Records per run call (wasm/k8s-audit-scan.ts RUN_MAX). */
+const RUN_MAX = 4096;
 
 /** What this module uses of the WebAssembly API (the project's lib settings carry no DOM types). */
 interface WasmMemory {
@@ -51,6 +77,11 @@ interface ScanExports {
   memoAddMask(mask: number): number;
   memoStore(mask: number, quiet: number): void;
   memoClear(): void;
+  minutePtr(): number;
+  runPtr(): number;
+  runMax(): number;
+  runStopPtr(): number;
+  scanRun(from: number, last: number, maxLen: number): number;
 }
 
 /** Bytes of "\n" after a chunk in WebAssembly memory: a 16-byte SIMD load never leaves the chunk's line. */
@@ -73,6 +104,40 @@ class JsChunkScanner implements K8sChunkScanner {
     return this.chunk.indexOf(10, from);
   }
   readonly verdicts = new JsVerdictTable(() => ({ b: this.chunk, slots: this.slots }));
+
+  private minute: { prefix: Uint8Array; ms: number } | null = null;
+  setMinute(minute: { prefix: Uint8Array; ms: number } | null): void {
+    this.minute = minute === null ? null : { prefix: Uint8Array.from(minute.prefix), ms: minute.ms };
+  }
+  readonly runRecords = new Int32Array(RUN_MAX * RUN_STRIDE);
+  readonly runMs = new Float64Array(this.runRecords.buffer);
+  private readonly time = { ms: 0, subNs: 0 };
+
+  run(from: number, last: number, maxLen: number): number {
+    const m = this.minute;
+    if (m === null) return 0;
+    const b = this.chunk;
+    const slots = this.slots;
+    const rec = this.runRecords;
+    let n = 0;
+    while (from <= last && n < RUN_MAX) {
+      const nl = b.indexOf(10, from);
+      if (nl - from > maxLen || !scanK8sAuditBytes(b, from, nl, slots) || this.verdicts.lookupAll() !== 1) break;
+      const tsAt = slots[Slot.TsAt]!;
+      const tsEnd = slots[Slot.TsEnd]!;
+      if (!timeInMinute(b, tsAt, tsEnd, m.prefix, m.ms, this.time)) break;
+      const r = n * RUN_STRIDE;
+      rec[r + RunField.From] = from;
+      rec[r + RunField.Newline] = nl;
+      rec[r + RunField.TsAt] = tsAt;
+      rec[r + RunField.TsEnd] = tsEnd;
+      rec[r + RunField.SubNs] = this.time.subNs;
+      this.runMs[r / 2 + RunField.Ms64] = this.time.ms;
+      n++;
+      from = nl + 1;
+    }
+    return n;
+  }
 }
 
 class WasmChunkScanner implements K8sChunkScanner {
@@ -86,6 +151,10 @@ class WasmChunkScanner implements K8sChunkScanner {
     this.bytes = new Uint8Array(x.memory.buffer);
     this.slots = new Int32Array(x.memory.buffer, x.slotsPtr(), SLOT_COUNT);
     this.next2 = new Int32Array(x.memory.buffer, x.slotsPtr() + SLOT_COUNT * 4, 2);
+    this.runRecords = new Int32Array(x.memory.buffer, x.runPtr(), RUN_MAX * RUN_STRIDE);
+    this.runMs = new Float64Array(x.memory.buffer, x.runPtr(), (RUN_MAX * RUN_STRIDE) / 2);
+    this.runStop = new Int32Array(x.memory.buffer, x.runStopPtr(), 2);
+    if (x.runMax() !== RUN_MAX) throw new Error(`k8s-audit scanner: the WebAssembly build holds ${x.runMax()} run records, this code expects ${RUN_MAX}`);
     this.reserve(this.base); // the verdict table and its arena sit below the chunk
     x.memoClear();
   }
@@ -98,6 +167,32 @@ class WasmChunkScanner implements K8sChunkScanner {
     this.bytes = new Uint8Array(this.x.memory.buffer);
     this.slots = new Int32Array(this.x.memory.buffer, this.x.slotsPtr(), SLOT_COUNT);
     this.next2 = new Int32Array(this.x.memory.buffer, this.x.slotsPtr() + SLOT_COUNT * 4, 2);
+    this.runRecords = new Int32Array(this.x.memory.buffer, this.x.runPtr(), RUN_MAX * RUN_STRIDE);
+    this.runMs = new Float64Array(this.x.memory.buffer, this.x.runPtr(), (RUN_MAX * RUN_STRIDE) / 2);
+    this.runStop = new Int32Array(this.x.memory.buffer, this.x.runStopPtr(), 2);
+  }
+
+  runRecords: Int32Array;
+  runMs: Float64Array;
+  private runStop: Int32Array;
+
+  setMinute(minute: { prefix: Uint8Array; ms: number } | null): void {
+    const at = this.x.minutePtr();
+    const words = new DataView(this.x.memory.buffer, at, 32);
+    words.setInt32(24, minute === null ? 0 : 1, true);
+    if (minute === null) return;
+    this.bytes.set(minute.prefix, at);
+    words.setFloat64(16, minute.ms, true);
+  }
+
+  run(from: number, last: number, maxLen: number): number {
+    const n = this.x.scanRun(from, last, maxLen);
+    // The line it stopped at was scanned and judged as scanNext would have: next() and
+    // scan() of that line answer from it (runStopPtr: its offset and newline's, or -1).
+    const stop = this.runStop;
+    this.nextFrom = stop[0]!;
+    this.nextEnd = stop[1]!;
+    return n;
   }
 
   load(chunk: Buffer): void {
@@ -127,6 +222,7 @@ class WasmChunkScanner implements K8sChunkScanner {
   }
 
   next(from: number): number {
+    if (from === this.nextFrom) return this.nextEnd;
     const nl = this.x.scanNext(from);
     this.nextFrom = from;
     this.nextEnd = nl;

@@ -248,7 +248,7 @@ const L_VERB = bytes(',"verb":"');
  * Where a scanned line's values are: byte offsets of each string's text (without its
  * quotes), -1 when the field is absent. ADDRS is the text between sourceIPs' brackets.
  */
-const enum Slot {
+export const enum Slot {
   VerbAt, VerbEnd, UserAt, UserEnd, AddrsAt, AddrsEnd, ResourceAt, ResourceEnd, NamespaceAt, NamespaceEnd,
   NameAt, NameEnd, GroupAt, GroupEnd, SubAt, SubEnd, Code, HasRequestObject, TsAt, TsEnd, Count,
 }
@@ -479,6 +479,31 @@ export function scanK8sAuditLine(line: string, times: TimeCache): K8sLineScan | 
 const POW10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
 
 /**
+ * The time in b[from, to) when it is "YYYY-MM-DDTHH:MM:SS.f…Z" (1-9 fraction digits) in
+ * the minute whose text is `prefix` (16 bytes) and whose epoch ms is `minuteMs`: sets
+ * out.ms and out.subNs and says true; false for anything else. TimeCache's fast path,
+ * and the run scanner's (wasm/k8s-audit-scan.ts timeInMinute does the same).
+ */
+export function timeInMinute(b: Uint8Array, from: number, to: number, prefix: Uint8Array, minuteMs: number, out: { ms: number; subNs: number }): boolean {
+  const n = to - from;
+  if (n < 22 || n > 30 || b[from + 19] !== 46 || b[from + n - 1] !== 90) return false;
+  for (let k = 0; k < 16; k++) if (b[from + k] !== prefix[k]) return false;
+  const s1 = b[from + 17]! - 48;
+  const s2 = b[from + 18]! - 48;
+  if (b[from + 16] !== 58 || s1 < 0 || s1 > 5 || s2 < 0 || s2 > 9) return false;
+  let frac = 0;
+  for (let i = from + 20; i < to - 1; i++) {
+    const c = b[i]! - 48;
+    if (c < 0 || c > 9) return false;
+    frac = frac * 10 + c;
+  }
+  const fracNs = frac * POW10[9 - (n - 21)]!;
+  out.ms = minuteMs + (s1 * 10 + s2) * 1000 + Math.floor(fracNs / 1_000_000);
+  out.subNs = fracNs % 1_000_000;
+  return true;
+}
+
+/**
  * parseRfc3339 with a one-entry cache of the minute: consecutive audit lines share it,
  * and seconds plus fraction are then turned into (ms, ns, iso) by the same arithmetic as
  * fromEpoch/formatIso (within a minute, Date.UTC is the minute's ms plus 1000 × seconds).
@@ -503,24 +528,15 @@ export class TimeCache {
    * also caches its minute). The ISO text is parseRfc3339's, built by whoever needs it.
    */
   parseBytes(b: Uint8Array, from: number, to: number): boolean {
-    const n = to - from;
-    if (n < 22 || n > 30 || this.prefix === '' || b[from + 19] !== 46 || b[from + n - 1] !== 90) return false;
-    const p = this.prefixBytes;
-    for (let k = 0; k < 16; k++) if (b[from + k] !== p[k]) return false;
-    const s1 = b[from + 17]! - 48;
-    const s2 = b[from + 18]! - 48;
-    if (b[from + 16] !== 58 || s1 < 0 || s1 > 5 || s2 < 0 || s2 > 9) return false;
-    let frac = 0;
-    for (let i = from + 20; i < to - 1; i++) {
-      const c = b[i]! - 48;
-      if (c < 0 || c > 9) return false;
-      frac = frac * 10 + c;
-    }
-    const fracNs = frac * POW10[9 - (n - 21)]!;
-    this.ms = this.minuteMs + (s1 * 10 + s2) * 1000 + Math.floor(fracNs / 1_000_000);
-    this.subNs = fracNs % 1_000_000;
-    return true;
+    return this.prefix !== '' && timeInMinute(b, from, to, this.prefixBytes, this.minuteMs, this);
   }
+
+  /** The cached minute (its text's bytes and epoch ms), or null; `version` changes with it. */
+  minute(): { prefix: Uint8Array; ms: number } | null {
+    return this.prefix === '' ? null : { prefix: this.prefixBytes, ms: this.minuteMs };
+  }
+
+  version = 0;
 
   parse(text: string): EventTime | null {
     const n = text.length;
@@ -562,6 +578,7 @@ export class TimeCache {
           this.prefixBytes[k] = c < 128 ? c : 0xff; // 0xff never occurs in UTF-8: a non-ASCII prefix matches no bytes
         }
         this.minuteMs = whole - sec * 1000;
+        this.version++;
         this.minuteIso = t.iso.slice(0, 16);
         this.textIsIso = this.minuteIso === this.prefix;
       }

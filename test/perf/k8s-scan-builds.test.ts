@@ -13,6 +13,11 @@ import { newK8sChunkScanner } from '../../services/parsers/k8s-audit-chunk-scann
 import { scanK8sAuditLine, TimeCache, timeRange, viewOf } from '../../services/parsers/k8s-audit-scan.js';
 import { parseRfc3339 } from '../../services/lib/time.js';
 import { scanK8sAuditLineByRegex } from '../helpers/k8s-audit-scan-regex.js';
+import { k8sQuietTaker } from '../../services/cli/replay-quiet.js';
+import { LineSplitter } from '../../services/collectors/line-splitter.js';
+import { compileK8sQuietTest } from '../../services/engine/prefilter.js';
+import { Config } from '../../schemas/config.js';
+import { rules } from '../../rules/index.js';
 import { corpusDir, corpusPresent } from '../conformance/corpus-helpers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -124,6 +129,49 @@ describe('k8s-audit scanner builds', () => {
       }
     }
     expect(accepted).toBeGreaterThan(16_000);
+  });
+
+  it('runs take exactly the lines, times and places the line-by-line path takes, in both builds', () => {
+    const gen = k8sAuditLines(9, 300);
+    // Damage, CRLF endings and lines over the splitter's cap (1,500 bytes here) break runs.
+    const all = [...lines(), ...Array.from({ length: 3000 }, (_, i) => (i % 97 === 0 ? `${gen(i)}\r` : gen(i)))];
+    const text = Buffer.from(`${all.join('\n')}\n`);
+    const quiet = compileK8sQuietTest(rules, Config.parse({}))!;
+    const replayed = (build: 'wasm' | 'js', withRun: boolean): { out: string[]; inRuns: number } => {
+      const saved = process.env['TRIPLINE_SCANNER'];
+      process.env['TRIPLINE_SCANNER'] = build;
+      const out: string[] = [];
+      const take = k8sQuietTaker(
+        quiet,
+        (q) => out.push(`quiet ${q.ms} ${q.subNs} ${q.iso()} ${JSON.stringify(q.evidence())}`),
+        (n) => out.push(`interested ${n}`),
+      );
+      if (saved === undefined) delete process.env['TRIPLINE_SCANNER'];
+      else process.env['TRIPLINE_SCANNER'] = saved;
+      let inRuns = 0;
+      const run = take.run!;
+      if (withRun) {
+        take.run = (chunk, at, last, lineNo, maxLen) => {
+          run(chunk, at, last, lineNo, maxLen);
+          inRuns += at.lines;
+        };
+      } else delete take.run;
+      const splitter = new LineSplitter(0, 0, 1500);
+      // 64 KiB chunks: runs meet chunk ends and held partial lines.
+      for (let at = 0; at < text.length; at += 65536) {
+        splitter.pushEach(text.subarray(at, at + 65536), take, (l) => out.push(`line ${l.lineNo} ${l.offset} ${l.bytes} ${l.truncated} ${l.text}`));
+      }
+      for (const l of splitter.end()) out.push(`line ${l.lineNo} ${l.text}`);
+      return { out, inRuns };
+    };
+    for (const build of ['wasm', 'js'] as const) {
+      const byRun = replayed(build, true);
+      const oneByOne = replayed(build, false);
+      expect(byRun.out.filter((l) => !l.startsWith('interested ')).length).toBe(all.length); // every line, once
+      expect(byRun.out).toEqual(oneByOne.out);
+      expect(byRun.inRuns, build).toBeGreaterThan(10_000); // not vacuous: most quiet lines came in runs
+      expect(byRun.out.filter((l) => l.startsWith('line ') && l.includes(' true ')).length, build).toBeGreaterThan(0); // some over the cap
+    }
   });
 
   it('a chunk larger than the WebAssembly memory grows it and keeps answering', () => {
