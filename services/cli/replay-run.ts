@@ -108,8 +108,11 @@ async function* readTimed(spec: InputSpec, index: number, opts: ReplayOptions, p
       ctx.position = rec.position;
       ctx.invalidUtf8 = rec.invalidUtf8;
       ctx.truncated = rec.truncated;
-      // A line the in-place taker already judged interesting is not judged again.
-      const time = prefilter.line === null || rec.lineNo === refused ? null : prefilter.line(rec.text, ctx);
+      // A line the in-place taker already judged interesting is not judged again; it
+      // scanned it, so the line is canonical (ParseContext.scannedCanonical).
+      const judged = rec.lineNo === refused;
+      ctx.scannedCanonical = judged;
+      const time = prefilter.line === null || judged ? null : prefilter.line(rec.text, ctx);
       if (time !== null) {
         tsMs = time.ms;
         tsSubNs = time.subNs;

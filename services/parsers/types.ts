@@ -23,6 +23,13 @@ export interface ParseContext {
   /** The reader cut this line at the line-length cap. */
   truncated?: boolean;
   /**
+   * issue 8: the k8s-audit scanner (k8s-audit-scan.ts) accepted this very line, so it is an
+   * audit Event in the API server's canonical form, one K8sAuditEvent always accepts as
+   * it is (test/perf/k8s-scan-builds.test.ts holds the two to that): the k8s-audit parser
+   * skips the schema check. Set only by the replay, for lines its in-place prefilter read.
+   */
+  scannedCanonical?: boolean;
+  /**
    * Per-input state the format itself requires (the year of the previous line, the
    * date of the last full orchestrator timestamp). One object per input, owned by the
    * reader; parsers may read and update it. Nothing else is kept between lines.

@@ -18,6 +18,8 @@ import { LineSplitter } from '../../services/collectors/line-splitter.js';
 import { compileK8sQuietTest } from '../../services/engine/prefilter.js';
 import { Config } from '../../schemas/config.js';
 import { rules } from '../../rules/index.js';
+import { parseK8sAudit } from '../../services/parsers/k8s-audit.js';
+import { K8sAuditEvent } from '../../schemas/sources/k8s-audit.js';
 import { corpusDir, corpusPresent } from '../conformance/corpus-helpers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -172,6 +174,24 @@ describe('k8s-audit scanner builds', () => {
       expect(byRun.inRuns, build).toBeGreaterThan(10_000); // not vacuous: most quiet lines came in runs
       expect(byRun.out.filter((l) => l.startsWith('line ') && l.includes(' true ')).length, build).toBeGreaterThan(0); // some over the cap
     }
+  });
+
+  it('every line the scanner accepts passes the audit Event schema unchanged, so the parser may skip it for them', () => {
+    const js = newK8sChunkScanner('js');
+    const ctx = { kind: 'k8s-audit' as const, sourceName: 'k', position: 'line 1', carry: {} };
+    let accepted = 0;
+    for (const line of lines()) {
+      const b = Buffer.from(line);
+      js.load(b);
+      if (!js.scan(0, b.length)) continue;
+      accepted++;
+      const value: unknown = JSON.parse(line);
+      const checked = K8sAuditEvent.safeParse(value);
+      expect(checked.success, line).toBe(true);
+      expect(checked.data, line).toEqual(value);
+      expect(parseK8sAudit(line, { ...ctx, scannedCanonical: true }), line).toEqual(parseK8sAudit(line, ctx));
+    }
+    expect(accepted).toBeGreaterThan(8_000);
   });
 
   it('a chunk larger than the WebAssembly memory grows it and keeps answering', () => {
