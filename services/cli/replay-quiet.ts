@@ -7,9 +7,9 @@
 // replays with and without both.
 import type { K8sRequestView } from '../../rules/define.js';
 import type { LineTaker } from '../collectors/line-splitter.js';
-import type { QuietEvidence, QuietLine } from '../engine/quiet-line.js';
+import type { QuietEvidence, QuietLine, QuietRun } from '../engine/quiet-line.js';
 import { parseRfc3339 } from '../lib/time.js';
-import { newK8sChunkScanner, RUN_STRIDE, RunField } from '../parsers/k8s-audit-chunk-scanner.js';
+import { newK8sChunkScanner, RUN_STRIDE, RunField, type K8sChunkScanner } from '../parsers/k8s-audit-chunk-scanner.js';
 import { SlotView, TimeCache, timeRange, type Cut } from '../parsers/k8s-audit-scan.js';
 import { K8sVerdictMemo } from '../engine/verdict-memo.js';
 
@@ -36,12 +36,36 @@ class ChunkQuietLine implements QuietLine {
   }
 }
 
+/** The run the scanner recorded last, as the engine takes it: valid until the scanner's next call. */
+class ScannedRun implements QuietRun {
+  length = 0;
+  chunk: Buffer = Buffer.alloc(0);
+  firstLineNo = 0;
+
+  constructor(private readonly scanner: K8sChunkScanner) {}
+
+  ms(k: number): number {
+    return this.scanner.runMs[k * (RUN_STRIDE / 2) + RunField.Ms64]!;
+  }
+
+  subNs(k: number): number {
+    return this.scanner.runRecords[k * RUN_STRIDE + RunField.SubNs]!;
+  }
+
+  line(k: number): QuietLine {
+    const rec = this.scanner.runRecords;
+    const r = k * RUN_STRIDE;
+    return new ChunkQuietLine(this.ms(k), rec[r + RunField.SubNs]!, this.chunk, rec[r + RunField.From]!, rec[r + RunField.Newline]!, this.firstLineNo + k, rec[r + RunField.TsAt]!, rec[r + RunField.TsEnd]!);
+  }
+}
+
 /**
- * `onQuiet` takes each consumed line; `onInterested` hears of a line the scanner read but
+ * `onQuiet` takes each consumed line, or with `onRun`, a run of them at once; `onInterested` hears of a line the scanner read but
  * some rule wants (the per-line prefilter would say the same, so the caller skips it).
  */
-export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (line: QuietLine) => void, onInterested: (lineNo: number) => void): LineTaker {
+export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (line: QuietLine) => void, onInterested: (lineNo: number) => void, onRun?: (run: QuietRun) => void): LineTaker {
   const scanner = newK8sChunkScanner();
+  const scanned = new ScannedRun(scanner);
   const times = new TimeCache();
   const memo = new K8sVerdictMemo(scanner.verdicts);
   let loaded: Buffer | null = null;
@@ -97,12 +121,12 @@ export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (l
     }
     const n = scanner.run(at.from, last, maxLen);
     if (n === 0) return;
-    const rec = scanner.runRecords;
-    const ms = scanner.runMs;
-    for (let k = 0, r = 0; k < n; k++, r += RUN_STRIDE) {
-      onQuiet(new ChunkQuietLine(ms[r / 2 + RunField.Ms64]!, rec[r + RunField.SubNs]!, chunk, rec[r + RunField.From]!, rec[r + RunField.Newline]!, lineNo + k, rec[r + RunField.TsAt]!, rec[r + RunField.TsEnd]!));
-    }
-    at.from = rec[(n - 1) * RUN_STRIDE + RunField.Newline]! + 1;
+    scanned.length = n;
+    scanned.chunk = chunk;
+    scanned.firstLineNo = lineNo;
+    if (onRun !== undefined) onRun(scanned);
+    else for (let k = 0; k < n; k++) onQuiet(scanned.line(k));
+    at.from = scanner.runRecords[(n - 1) * RUN_STRIDE + RunField.Newline]! + 1;
     at.lines = n;
   };
   return take;

@@ -14,7 +14,7 @@ import type { InputKind } from '../../schemas/event.js';
 import { Engine, type EngineSnapshot, type SourceInfo } from '../engine/engine.js';
 import { mergeBatchesByTime } from '../engine/merge.js';
 import { compileK8sQuietTest, compilePrefilter, type LinePrefilter } from '../engine/prefilter.js';
-import { quietLineOf, type QuietLine } from '../engine/quiet-line.js';
+import { quietLineOf, type QuietLine, type QuietRun } from '../engine/quiet-line.js';
 import { k8sQuietTaker } from './replay-quiet.js';
 import { wasmScannerUnavailable } from '../parsers/k8s-audit-chunk-scanner.js';
 import type { K8sRequestView } from '../../rules/define.js';
@@ -77,6 +77,8 @@ interface Timed {
 
 /** Takes one record placed in event time (a Timed without the object). */
 type Emit = (input: number, tsMs: number, tsSubNs: number, rec: InputRecord | null, result: ParseResult | null, quiet: QuietLine | null) => void;
+/** Takes a run of prefiltered lines in file order (only where nothing is merged: one input). */
+type EmitRun = (input: number, run: QuietRun) => void;
 
 /** One input's records, parsed or prefiltered, one batch per chunk read. */
 async function* timedBatches(spec: InputSpec, index: number, opts: ReplayOptions, prefilter: Prefilters, failures: string[]): AsyncGenerator<Timed[]> {
@@ -95,7 +97,7 @@ async function* timedBatches(spec: InputSpec, index: number, opts: ReplayOptions
  * Reads one file input and emits its records in file order, placed in event time;
  * pauses (yields) after each chunk. A read failure ends the input and is listed.
  */
-async function* readTimed(spec: InputSpec, index: number, opts: ReplayOptions, prefilter: Prefilters, failures: string[], emit: Emit): AsyncGenerator<void> {
+async function* readTimed(spec: InputSpec, index: number, opts: ReplayOptions, prefilter: Prefilters, failures: string[], emit: Emit, emitRun?: EmitRun): AsyncGenerator<void> {
   let tsMs = Number.NEGATIVE_INFINITY;
   let tsSubNs = 0;
   try {
@@ -142,6 +144,13 @@ async function* readTimed(spec: InputSpec, index: number, opts: ReplayOptions, p
               emit(index, tsMs, tsSubNs, null, null, quiet);
             },
             (lineNo) => (refused = lineNo),
+            emitRun === undefined
+              ? undefined
+              : (run) => {
+                  tsMs = run.ms(run.length - 1);
+                  tsSubNs = run.subNs(run.length - 1);
+                  emitRun(index, run);
+                },
           );
     for await (const chunk of opened.stream) {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
@@ -247,19 +256,34 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplayResult> {
         add(engine.pushError({ sourceName: names[i]!, kind: kinds[i]!, code: r.error.code }));
       }
     }
-    if (++seen % 4096 === 0) {
-      progress.tick(() => {
-        const secs = Math.max(0.001, (opts.io.now() - started) / 1000);
-        const more = extra.map((s) => `; ${s.progress()}`).join(''); // issue 6: Loki paging progress
-        if (lastQuiet !== null) lastTs = lastQuiet.iso();
-        return `replay: ${seen} records (${Math.round(seen / secs)}/s), at ${lastTs}, ${alerts.length} alerts${more}`;
-      });
+    if (++seen % 4096 === 0) tick();
+  };
+  const tick = (): void =>
+    progress.tick(() => {
+      const secs = Math.max(0.001, (opts.io.now() - started) / 1000);
+      const more = extra.map((s) => `; ${s.progress()}`).join(''); // issue 6: Loki paging progress
+      if (lastQuiet !== null) lastTs = lastQuiet.iso();
+      return `replay: ${seen} records (${Math.round(seen / secs)}/s), at ${lastTs}, ${alerts.length} alerts${more}`;
+    });
+  const eachRun: EmitRun = (i, run): void => {
+    const n = run.length;
+    if (fromMs !== undefined || toMs !== undefined) {
+      for (let k = 0; k < n; k++) each(i, run.ms(k), run.subNs(k), null, null, run.line(k));
+      return;
     }
+    eventCount[i]! += n;
+    quietCount[i]! += n;
+    lastQuiet = run.line(n - 1);
+    const out = engine.pushQuietRun(names[i]!, kinds[i]!, run);
+    if (out.length > 0) add(out);
+    const before = seen;
+    seen += n;
+    if (Math.floor(seen / 4096) !== Math.floor(before / 4096)) tick();
   };
   if (opts.specs.length === 1 && extra.length === 0) {
     // One file: nothing to merge, so no batches either.
     const spec = opts.specs[0]!;
-    for await (const _ of readTimed(spec, 0, opts, prefilterOf(spec.kind), failures, each));
+    for await (const _ of readTimed(spec, 0, opts, prefilterOf(spec.kind), failures, each, eachRun));
   } else {
     const streams = opts.specs.map((s, i) => timedBatches(s, i, opts, prefilterOf(s.kind), failures));
     extra.forEach((s, i) => streams.push(timedSourceBatches(s, opts.specs.length + i, failures))); // issue 6

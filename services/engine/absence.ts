@@ -84,7 +84,12 @@ export class AbsenceTracker {
       return;
     }
     if (s.lastSeenMs === null || ms >= s.lastSeenMs) {
-      if (s.firedFor !== null) this.nextDueMs = Number.NEGATIVE_INFINITY; // may re-arm
+      if (s.firedFor !== null) {
+        this.nextDueMs = Number.NEGATIVE_INFINITY; // may re-arm
+        // The silence start never comes back once the source spoke after it (its last time
+        // only rises), so it need not be remembered: later lines then keep the bound (issue 8).
+        if (ms > s.firedFor) s.firedFor = null;
+      }
       s.lastSeenMs = ms;
       s.lastLine = evidence;
     }
@@ -93,6 +98,17 @@ export class AbsenceTracker {
   /** False when due() would certainly return nothing (issue 8: the per-line check, without building its arguments). */
   mayBeDue(watermarkMs: number, firstEventMs: number): boolean {
     return !(firstEventMs === this.boundFirstMs && watermarkMs <= this.nextDueMs);
+  }
+
+  /**
+   * True when `name` speaking at non-decreasing times while the watermark rises to at most
+   * `watermarkMs` would make no silence due and leave the bound valid (issue 8: the engine
+   * then takes a run of quiet lines in one step, observing only its last line).
+   */
+  quietRun(name: string, watermarkMs: number, firstEventMs: number): boolean {
+    if (this.mayBeDue(watermarkMs, firstEventMs)) return false;
+    const s = this.sources.get(name);
+    return s === undefined ? this.fixed : s.firedFor === null; // a new source or a re-armed one lowers the bound
   }
 
   /** Silences that passed their limit by `watermarkMs` and have not fired yet; marks them fired. */

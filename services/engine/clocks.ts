@@ -22,6 +22,11 @@ export interface ClocksJson {
   sources: Array<[string, number]>;
 }
 
+/** sourceTime() from a source's own clock (undefined: none yet) and the newest event time overall. */
+export function sourceTimeOf(own: number | undefined, maxMs: number, skewMs: number): number {
+  return own === undefined ? maxMs : Math.max(own, maxMs - skewMs);
+}
+
 export class SourceClocks {
   readonly bySource: CappedMap<number>;
   /** Newest event time of any source. */
@@ -103,9 +108,7 @@ export class SourceClocks {
    */
   sourceTime(source: string, skewMs: number): number | null {
     if (this.maxMs === null) return null;
-    const own = this.bySource.get(source);
-    if (own === undefined) return this.maxMs;
-    return Math.max(own, this.maxMs - skewMs);
+    return sourceTimeOf(this.bySource.get(source), this.maxMs, skewMs);
   }
 
   toJSON(): ClocksJson {

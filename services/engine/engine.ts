@@ -38,13 +38,13 @@
 // - EngineOptions.clockOf: judge lateness on a per-stream clock (source+host) instead of
 //   the source's, for an engine fed by several independently lagging partitions.
 import type { Alert } from '../../schemas/alert.js';
-import type { QuietLine } from './quiet-line.js';
+import type { QuietLine, QuietRun } from './quiet-line.js';
 import type { Config } from '../../schemas/config.js';
 import type { InputKind, SecurityEvent } from '../../schemas/event.js';
 import type { Rule, RuleContext } from '../../rules/define.js';
 import { capLine, effectiveSeverity, evidenceOf, isEnabled, MAX_EVIDENCE_CHARS } from './alert-build.js';
 import type { CappedMap } from './capped-map.js';
-import { SourceClocks } from './clocks.js';
+import { SourceClocks, sourceTimeOf } from './clocks.js';
 import { buildRuleContext } from './context.js';
 import { EngineCorrelations, ProbeCorrelations, touchesCorrelations } from './correlations.js';
 import { hostOf } from './boots.js';
@@ -112,6 +112,9 @@ export interface StateRoute {
 /** The shared empty result of pushQuiet (never mutated: `more` copies before adding). */
 const NO_ALERTS: Alert[] = [];
 const more = (out: Alert[], add: Alert[]): Alert[] => (add.length === 0 ? out : out === NO_ALERTS ? [...add] : (out.push(...add), out));
+
+/** Lines a refused span goes one by one before pushQuietRun tries a span again. */
+const QUIET_STEP = 64;
 
 /** How often idle window keys are swept (events). */
 const SWEEP_EVERY = 1024;
@@ -256,6 +259,69 @@ export class Engine {
       for (const r of this.thresholds) r.windows.sweep((src) => this.clocks.sourceWatermark(src));
     }
     return out;
+  }
+
+  /**
+   * issue 8: pushQuiet() for each line of a run of one source's prefiltered lines, with
+   * the same alerts and state, in one step per span between periodic sweeps when that
+   * changes nothing: no line is late, no silence falls due, no error-rate window is
+   * judged and the span's lines share one (quietSpan). Anything else goes line by line.
+   */
+  pushQuietRun(source: string, kind: InputKind, run: QuietRun): Alert[] {
+    let out = NO_ALERTS;
+    const n = run.length;
+    let k = 0;
+    while (k < n) {
+      // A span ends at the next periodic sweep, which must see the clocks of its own line.
+      const upTo = Math.min(n, k + SWEEP_EVERY - (this.events % SWEEP_EVERY));
+      if (upTo - k > 1 && this.quietSpan(source, kind, run, k, upTo)) {
+        k = upTo;
+        if (this.events % SWEEP_EVERY === 0) {
+          for (const r of this.thresholds) r.windows.sweep((src) => this.clocks.sourceWatermark(src));
+        }
+        continue;
+      }
+      // Past whatever stopped the span (a window edge, a silence, a late line), then try again.
+      for (const stop = Math.min(upTo, k + QUIET_STEP); k < stop; k++) out = more(out, this.pushQuiet(source, kind, run.line(k)));
+    }
+    return out;
+  }
+
+  /** Lines [a, b) of `run` in one step, if that is exactly pushQuiet() of each (see pushQuietRun); else false and nothing changed. */
+  private quietSpan(source: string, kind: InputKind, run: QuietRun, a: number, b: number): boolean {
+    if (this.clockOf) throw new Error('Engine.pushQuietRun: not supported with clockOf');
+    const clocks = this.clocks;
+    const prev = clocks.bySource.get(source);
+    if (clocks.firstMs === null || clocks.maxMs === null || prev === undefined) return false;
+    // No line is late (each against the clock as the lines before it leave it); the
+    // earliest and latest times, and the last line that sets a new latest (H1 keeps it).
+    let clock = prev;
+    let tMin = Number.POSITIVE_INFINITY;
+    let tMax = Number.NEGATIVE_INFINITY;
+    let kMax = a;
+    for (let k = a; k < b; k++) {
+      const t = run.ms(k);
+      if (t < clock - this.latenessMs) return false;
+      if (t > clock) clock = t;
+      if (t < tMin) tMin = t;
+      if (t >= tMax) {
+        tMax = t;
+        kMax = k;
+      }
+    }
+    const maxAfter = Math.max(clocks.maxMs, tMax);
+    const firstMs = clocks.firstMs;
+    for (const r of this.absences) if (!r.tracker.quietRun(source, maxAfter - this.latenessMs, firstMs)) return false;
+    // The source clocks as they will be after the span (closes only rise with them).
+    const timeOf = (name: string): number => sourceTimeOf(name === source ? clock : clocks.bySource.get(name), maxAfter, this.skewMs);
+    for (const r of this.errorRates) if (!r.tracker.quietRun(source, tMin, tMax, timeOf, this.latenessMs)) return false;
+    this.events += b - a;
+    clocks.lateThenAdvance(source, tMax);
+    const latest = run.line(kMax);
+    for (const r of this.absences) r.tracker.observe(source, kind, tMax, latest);
+    for (const r of this.errorRates) r.tracker.takeRun(source, kind, run.ms(a), tMin, tMax, b - a, timeOf, this.latenessMs);
+    this.corr.observeQuiet(maxAfter);
+    return true;
   }
 
   /**

@@ -169,6 +169,46 @@ export class ErrorRateTracker {
     this.judge(name, s, (b) => b.startMs + this.windowMs <= through, this.closeOut);
   };
 
+  /**
+   * issue 8, a run of lines of `name` at times from tMin to tMax, with the clocks as they
+   * will be after it (`timeOf`): true when closing after each line would judge no window
+   * and place no waiting error, and every line lands in one window still open. Then
+   * takeRun() has the effect of close() and line() for each line of the run.
+   */
+  quietRun(name: string, tMin: number, tMax: number, timeOf: SourceTime, latenessMs: number): boolean {
+    const s = this.sources.get(name);
+    const startMs = Math.floor(tMin / this.windowMs) * this.windowMs;
+    if (s === undefined || Math.floor(tMax / this.windowMs) * this.windowMs !== startMs) return false;
+    let quiet = true;
+    this.sources.forEach((x, xName) => {
+      const now = timeOf(xName);
+      if (x.pending !== null || now === null) {
+        quiet = false;
+        return;
+      }
+      // Closes only ever raise closedThroughMs, so judging nothing at the end judges nothing on the way.
+      const through = Math.max(x.closedThroughMs ?? Number.NEGATIVE_INFINITY, now - latenessMs);
+      const first = x.buckets[0];
+      if ((first !== undefined && first.startMs + this.windowMs <= through) || (xName === name && startMs + this.windowMs <= through)) quiet = false;
+    });
+    return quiet;
+  }
+
+  /** The run quietRun() approved: `lines` lines of `name`, the first at `tFirst`. */
+  takeRun(name: string, kind: InputKind, tFirst: number, tMin: number, tMax: number, lines: number, timeOf: SourceTime, latenessMs: number): void {
+    this.sources.forEach((x, xName) => {
+      const through = timeOf(xName)! - latenessMs;
+      x.closedThroughMs = x.closedThroughMs === null ? through : Math.max(x.closedThroughMs, through);
+    });
+    this.line(name, kind, tFirst);
+    if (lines === 1) return;
+    const startMs = Math.floor(tMin / this.windowMs) * this.windowMs;
+    const b = this.sources.get(name)!.buckets.find((x) => x.startMs === startMs)!;
+    b.lines += lines - 1;
+    if (tMin < b.firstMs) b.firstMs = tMin;
+    if (tMax > b.lastMs) b.lastMs = tMax;
+  }
+
   /** End of input: places waiting errors and judges every open window, complete or not. */
   closeAll(timeOf: SourceTime): JudgedWindow[] {
     const out: JudgedWindow[] = [];

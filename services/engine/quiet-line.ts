@@ -27,3 +27,16 @@ export function quietLineOf(time: Pick<EventTime, 'ms' | 'subNs' | 'iso'>, posit
     evidence: () => ({ ts: time.iso, position, line }),
   };
 }
+
+/**
+ * Consecutive prefiltered lines of one source, in file order (issue 8: the replay's
+ * scanner hands them over a run at a time). Valid only during the call it is passed to:
+ * the engine keeps what it needs through line(k), a QuietLine of its own.
+ */
+export interface QuietRun {
+  readonly length: number;
+  /** Event time of line k (ms, and nanoseconds past it). */
+  ms(k: number): number;
+  subNs(k: number): number;
+  line(k: number): QuietLine;
+}

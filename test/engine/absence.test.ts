@@ -37,6 +37,18 @@ describe('absence (H1) in the engine', () => {
     expect(alerts[0]!.severity).toBe('critical');
   });
 
+  it('a late line at the very start of a silence that fired does not raise it again; a line after it re-arms', () => {
+    const engine = makeEngine([H1], { sources: SOURCES });
+    feed(engine, byTime([...every('audit', 'k8s-audit', 0, 10), ...every('auth', 'syslog', 0, 41)]), false);
+    // audit's silence since 10:00 fired at 40:00; a line stamped 10:00 arrives now (late).
+    expect(engine.push({ event: from('audit', 'k8s-audit', 10 * MIN), line: 'x' })).toEqual([]);
+    expect(engine.push({ event: from('auth', 'syslog', 42 * MIN), line: 'x' })).toEqual([]);
+    // A line at 10:01 is speech after the silence began: a new silence from 10:01 is due at once.
+    engine.push({ event: from('audit', 'k8s-audit', 10 * MIN + 1), line: 'x' });
+    const again = engine.push({ event: from('auth', 'syslog', 43 * MIN), line: 'x' });
+    expect(again.map((a) => [a.key, a.firstSeen])).toEqual([['audit', '2026-06-10T00:10:01Z']]);
+  });
+
   it('raises the alert when the watermark passes the limit, not later', () => {
     const engine = makeEngine([H1], { sources: SOURCES });
     feed(engine, byTime([...every('audit', 'k8s-audit', 0, 0), ...every('auth', 'syslog', 0, 30)]), false);
