@@ -496,24 +496,41 @@ function keyEquals(mask: i32, p: usize, len: i32): bool {
 }
 
 // The sets of fields (masks) verdicts were reached by, tried in turn; one that hits moves
-// a place forward, so the common ones are tried first.
+// a place forward, so the common ones are tried first. The order is kept per verb (a
+// bucket of them): the rules read the verb first and what else they read depends on it,
+// so the mask a line needs is nearly always the first its verb's order tries.
 const MAX_MASKS = 16;
-const MASKS: usize = memory.data(MAX_MASKS * 4, 4);
+const VERB_BUCKETS = 16;
+const ORDERS: usize = memory.data(VERB_BUCKETS * MAX_MASKS * 4, 4);
 let maskCount: i32 = 0;
+
+@inline function orderAt(bucket: i32, m: i32): usize {
+  return ORDERS + ((<usize>(bucket * MAX_MASKS + m)) << 2);
+}
+
+/** The verb's bucket, from the verb's length and its first and last bytes. */
+@inline function verbBucket(): i32 {
+  const base = <i32>chunkBase();
+  const from = slot(VERB_AT);
+  const to = slot(VERB_AT + 1);
+  if (to <= from) return 0;
+  return ((to - from) * 7 + <i32>byte(base + from) + (<i32>byte(base + to - 1) << 1)) & (VERB_BUCKETS - 1);
+}
 
 /** Adds `mask` to the masks tried (1), or says the list is full (0); a known mask is kept where it is. */
 export function memoAddMask(mask: i32): i32 {
-  for (let m = 0; m < maskCount; m++) if (load<i32>(MASKS + (<usize>m << 2)) == mask) return 1;
+  for (let m = 0; m < maskCount; m++) if (load<i32>(orderAt(0, m)) == mask) return 1;
   if (maskCount >= MAX_MASKS) return 0;
-  store<i32>(MASKS + (<usize>maskCount << 2), mask);
+  for (let b = 0; b < VERB_BUCKETS; b++) store<i32>(orderAt(b, maskCount), mask);
   maskCount++;
   return 1;
 }
 
-/** memoLookup over every known mask, in turn: 1 quiet, 0 interested, -1 none. */
+/** memoLookup over every known mask, in the order of the line's verb: 1 quiet, 0 interested, -1 none. */
 export function memoLookupAll(): i32 {
+  const bucket = verbBucket();
   for (let m = 0; m < maskCount; m++) {
-    const at = MASKS + (<usize>m << 2);
+    const at = orderAt(bucket, m);
     const mask = load<i32>(at);
     const v = memoLookup(mask);
     if (v < 0) continue;
