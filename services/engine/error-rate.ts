@@ -16,6 +16,7 @@
 // - A source's window closes when its clock minus the allowed lateness passes the
 //   window's end; a late line for a closed window is dropped.
 import type { InputKind } from '../../schemas/event.js';
+import type { ErrorRateInfo } from '../../rules/define.js';
 import { ParseErrorCode } from '../lib/errors.js';
 import { CappedMap } from './capped-map.js';
 
@@ -56,14 +57,8 @@ export interface ErrorRateJson {
 /** A source's clock (clocks.ts sourceTime), or null while no event time exists. */
 export type SourceTime = (source: string) => number | null;
 
-export interface JudgedWindow {
-  source: string;
-  kind: InputKind;
-  lines: number;
-  errors: number;
-  codes: Array<{ value: string; count: number }>;
-  windowStartMs: number;
-  windowEndMs: number;
+/** A judged window: what the rule describes (ErrorRateInfo) and the times of its first and last line. */
+export interface JudgedWindow extends ErrorRateInfo {
   firstMs: number;
   lastMs: number;
 }
