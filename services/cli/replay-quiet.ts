@@ -2,7 +2,9 @@
 // where it lies in the chunk (K8sChunkScanner: WebAssembly, or the JavaScript scanner),
 // cuts out only the few values the rules' interests read, and consumes the line when no
 // rule is interested. A quiet line is never decoded, framed or parsed; the text H1 might
-// keep of it is built only if H1 asks (ChunkQuietLine).
+// keep of it is built only if H1 asks (ChunkQuietLine). Most quiet lines are taken in
+// runs (take.run: one scanner call for many lines, handed on as a QuietRun); the rest,
+// and the line each run stops at, one by one.
 // Same verdicts as the per-line prefilter (compilePrefilter); the differential test
 // replays with and without both.
 import type { K8sRequestView } from '../../rules/define.js';
@@ -60,8 +62,9 @@ class ScannedRun implements QuietRun {
 }
 
 /**
- * `onQuiet` takes each consumed line, or with `onRun`, a run of them at once; `onInterested` hears of a line the scanner read but
- * some rule wants (the per-line prefilter would say the same, so the caller skips it).
+ * `onQuiet` takes each consumed line, or with `onRun` the lines of a run at once;
+ * `onInterested` hears of a line the scanner read but some rule wants (the per-line
+ * prefilter would say the same, so the caller skips it).
  */
 export function k8sQuietTaker(quiet: (v: K8sRequestView) => boolean, onQuiet: (line: QuietLine) => void, onInterested: (lineNo: number) => void, onRun?: (run: QuietRun) => void): LineTaker {
   const scanner = newK8sChunkScanner();

@@ -70,8 +70,9 @@ export class LineSplitter {
   /**
    * Feeds a chunk and hands each line it completes to `each`, in stream order. With
    * `take` (issue 8: the replay's in-place prefilter), every complete line of a valid
-   * UTF-8 region is first offered to `take` as bytes; a line it takes is consumed
-   * without being decoded (it never reaches `each`).
+   * UTF-8 region is first offered to `take` as bytes (whole runs of them to `take.run`,
+   * and a line cut by the chunk's start as one buffer of its own); a line it takes is
+   * consumed without being decoded (it never reaches `each`).
    */
   pushEach(chunk: Buffer, take: LineTaker | null, each: (line: RawLine) => void): void {
     let from = 0;
