@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../../services/collectors/line-splitter.js';
+import { LineSplitter, type LineTaker } from '../../services/collectors/line-splitter.js';
 
 const feed = (chunks: (string | Buffer)[], max?: number) => {
   const s = new LineSplitter(0, 0, max);
@@ -41,6 +41,32 @@ describe('LineSplitter', () => {
     const s = new LineSplitter();
     s.push(Buffer.from('done\npart'));
     expect(s.pendingBytes).toBe(4);
+  });
+
+  it('offers whole lines to a taker, runs first, and a line cut by a chunk start as one buffer; what it takes never reaches each', () => {
+    const offered: string[] = [];
+    // Takes lines starting with "q"; its run takes "q" lines from the front of what it is offered.
+    const take: LineTaker = (chunk, from, end, lineNo, offset) => {
+      const text = chunk.toString('utf8', from, end);
+      offered.push(`one ${lineNo}@${offset} ${text}`);
+      return text.startsWith('q');
+    };
+    take.run = (chunk, at, last, lineNo) => {
+      const took: string[] = [];
+      while (at.from <= last && chunk[at.from] === 0x71) {
+        const nl = chunk.indexOf(10, at.from);
+        took.push(chunk.toString('utf8', at.from, nl));
+        at.from = nl + 1;
+        at.lines++;
+      }
+      if (took.length > 0) offered.push(`run ${lineNo} ${took.join(',')}`);
+    };
+    const s = new LineSplitter();
+    const each: string[] = [];
+    for (const c of ['q1\nq2\nx3\nq', '4\nq5\nx', '6\n', 'x7\nq8']) s.pushEach(Buffer.from(c), take, (l) => each.push(`${l.lineNo}@${l.offset} ${l.text}`));
+    for (const l of s.end()) each.push(`${l.lineNo}@${l.offset} ${l.text}`);
+    expect(offered).toEqual(['run 1 q1,q2', 'one 3@6 x3', 'one 4@9 q4', 'run 5 q5', 'one 6@15 x6', 'one 7@18 x7']);
+    expect(each).toEqual(['3@6 x3', '6@15 x6', '7@18 x7', '8@21 q8']);
   });
 
   it('resumes numbering and offsets from a saved position', () => {
