@@ -276,12 +276,36 @@ const preferred = (): 'wasm' | 'js' => (process.env['TRIPLINE_SCANNER']?.toLower
 export function newK8sChunkScanner(prefer: 'wasm' | 'js' = preferred()): K8sChunkScanner {
   const mod = prefer === 'wasm' ? wasmModule() : null;
   if (mod === null) return new JsChunkScanner();
-  const instance = new WebAssembly.Instance(mod, {
-    env: {
-      abort: () => {
-        throw new Error('k8s-audit scanner: WebAssembly abort');
-      },
-    },
-  });
-  return new WasmChunkScanner(instance.exports as unknown as ScanExports);
+  const scanner = instantiateScanner(mod);
+  if (typeof scanner !== 'string') return scanner;
+  // A build from other sources (dist/wasm left from an older checkout): the JavaScript
+  // scanner gives the same answers; the replay summary says why it was used.
+  compiled = null;
+  unavailable = `dist/wasm/k8s-audit-scan.wasm does not match this code, run \`npm run build\` (${scanner})`;
+  return new JsChunkScanner();
 }
+
+/** A WebAssembly scanner on its own instance of `mod`, or why `mod` cannot be one. */
+export function instantiateScanner(mod: object): K8sChunkScanner | string {
+  try {
+    const instance = new WebAssembly.Instance(mod, {
+      env: {
+        abort: () => {
+          throw new Error('k8s-audit scanner: WebAssembly abort');
+        },
+      },
+    });
+    const exports = instance.exports as Record<string, unknown>;
+    const missing = SCAN_EXPORTS.filter((name) => typeof exports[name] !== 'function');
+    if (missing.length > 0) return `it lacks ${missing.join(', ')}`;
+    return new WasmChunkScanner(exports as unknown as ScanExports);
+  } catch (e) {
+    return (e as Error).message.slice(0, 200);
+  }
+}
+
+/** The functions WasmChunkScanner calls (ScanExports). */
+const SCAN_EXPORTS = ['chunkBase', 'slotsPtr', 'scan', 'scanNext', 'memoLookup', 'memoLookupAll', 'memoAddMask', 'memoStore', 'memoClear', 'minutePtr', 'runPtr', 'runMax', 'runStopPtr', 'scanRun'] as const satisfies ReadonlyArray<keyof ScanExports>;
+// Every function of ScanExports is checked: this fails to compile when one is left out.
+const checksAll: Exclude<keyof ScanExports, 'memory' | (typeof SCAN_EXPORTS)[number]> extends never ? true : never = true;
+void checksAll;

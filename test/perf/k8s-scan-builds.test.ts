@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { k8sAuditLines, mulberry32 } from '../../bench/gen.js';
-import { newK8sChunkScanner } from '../../services/parsers/k8s-audit-chunk-scanner.js';
+import { instantiateScanner, newK8sChunkScanner } from '../../services/parsers/k8s-audit-chunk-scanner.js';
 import { scanK8sAuditLine, TimeCache, timeRange, viewOf } from '../../services/parsers/k8s-audit-scan.js';
 import { parseRfc3339 } from '../../services/lib/time.js';
 import { scanK8sAuditLineByRegex } from '../helpers/k8s-audit-scan-regex.js';
@@ -70,6 +70,17 @@ describe('k8s-audit scanner builds', () => {
   it('the WebAssembly build is present (npm run build) and is the default', () => {
     expect(newK8sChunkScanner().build).toBe('wasm');
     expect(newK8sChunkScanner('js').build).toBe('js');
+  });
+
+  it('a WebAssembly module from another build is refused with the reason, not used (the replay then takes the JavaScript scanner)', () => {
+    const Wasm = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object } }).WebAssembly;
+    const empty = new Wasm.Module(Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00)); // a valid module that exports nothing
+    const refused = instantiateScanner(empty);
+    expect(typeof refused).toBe('string');
+    expect(refused).toContain('lacks chunkBase');
+    expect(refused).toContain('scanRun');
+    const built = instantiateScanner(new Wasm.Module(readFileSync(join(ROOT, 'dist/wasm/k8s-audit-scan.wasm'))));
+    expect(typeof built === 'string' ? built : built.build).toBe('wasm');
   });
 
   it('JavaScript, WebAssembly and the regular-expression oracle accept the same lines and read the same values', () => {
