@@ -4,6 +4,8 @@
 // difference: the bytes of a string are skipped 16 at a time with SIMD compares, which
 // is where a line's time goes. Both builds accept exactly the same lines and record the
 // same slots; test/perf/k8s-scan-builds.test.ts compares them on real and fuzzed lines.
+// Beside the scan it keeps the verdict memo's table (memo*) and takes runs of quiet lines
+// in one call (scanRun: scan, verdict and time per line, the JavaScript build's run()).
 //
 // Memory: the caller copies a chunk to chunkBase() and pads it with 16 bytes of "\n";
 // every line it scans ends with "\n" (a control byte), so the SIMD skip never runs past
