@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KAFKA_VERSIONS, cacheDir, startKafka, type KafkaBroker } from '../integration/kafka-broker.js';
 import { jsonlIds, startCli, waitFor, type Proc } from '../helpers/cli-process.js';
-import { replayIds, sleep } from './support/chaos.js';
+import { replayIds, sleep, writeRunConfig } from './support/chaos.js';
 import { SECRET, expectNoSecrets } from './support/secrets.js';
 import { report } from './support/report.js';
 
@@ -140,15 +140,11 @@ async function outages(live: Record<Role, Proc>): Promise<void> {
   const sink = join(dir, 'alerts.jsonl');
   const config = join(dir, 'config.yaml');
   writeFileSync(input, '');
-  writeFileSync(
-    config,
-    [
-      'sources:',
-      `  - { name: auth, kind: syslog, path: ${JSON.stringify(input)}, startAt: beginning }`,
-      `sinks: { file: { path: ${JSON.stringify(sink)} } }`,
-      'http: { listen: false }',
-      'health: { wallClock: false }',
-      'engine: { checkpointInterval: 500ms }',
+  writeRunConfig(config, {
+    input,
+    sink,
+    checkpoint: '500ms',
+    extra: [
       'kafka:',
       `  brokers: [${JSON.stringify(b.saslBrokers[0])}]`,
       '  sasl: { mechanism: plain, username: tripline, password: "${KAFKA_PASSWORD}" }',
@@ -157,8 +153,8 @@ async function outages(live: Record<Role, Proc>): Promise<void> {
       '  partitions: 2',
       '  idleTimeout: 20s',
       '  sessionTimeout: 6s',
-    ].join('\n') + '\n',
-  );
+    ],
+  });
   const env = { KAFKA_PASSWORD: SECRET.kafkaPassword, TRIPLINE_LOG_LEVEL: 'debug' };
   const exitedEarly: string[] = [];
   let running = true;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAuthLog, mulberry32 } from '../helpers/gen-auth-log.js';
 import { jsonlIds, runCli, startCli, waitFor } from '../helpers/cli-process.js';
+import { writeRunConfig } from '../helpers/run-config.js';
 
 let dir: string;
 beforeAll(() => {
@@ -21,18 +22,7 @@ describe('crash safety of tripline run', () => {
     writeFileSync(input, `${log.lines.join('\n')}\n`);
     const sink = join(dir, 'delivered.jsonl');
     const config = join(dir, 'config.yaml');
-    writeFileSync(
-      config,
-      [
-        'sources:',
-        `  - { name: auth, kind: syslog, path: ${JSON.stringify(input)}, startAt: beginning }`,
-        `sinks: { file: { path: ${JSON.stringify(sink)} } }`,
-        'http: { listen: false }',
-        'engine: { checkpointInterval: 100ms }',
-        // The input is from June: wall-clock silence would differ from the replay by design.
-        'health: { wallClock: false }',
-      ].join('\n'),
-    );
+    writeRunConfig(config, { input, sink });
     const args = ['run', '--config', config, '--state-dir', join(dir, 'state'), '--year', '2026'];
     const rand = mulberry32(2026);
     const killedAt: number[] = [];

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, jsonlIds, runCli, startCli, waitFor } from '../helpers/cli-process.js';
+import { writeRunConfig } from '../helpers/run-config.js';
 
 let dir: string;
 beforeAll(() => {
@@ -15,18 +16,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const attack = (n: number) => `Jun 10 00:00:${String(n).padStart(2, '0')} pve sshd[${100 + n}]: Accepted password for mallory${n} from 198.51.100.${n} port 4${n}000 ssh2`;
 
-function writeConfig(path: string, input: string, sink: string, extra = ''): void {
-  writeFileSync(
-    path,
-    [
-      'sources:',
-      `  - { name: auth, kind: syslog, path: ${JSON.stringify(input)}, startAt: beginning }`,
-      `sinks: { file: { path: ${JSON.stringify(sink)} } }`,
-      'http: { listen: "127.0.0.1:0" }',
-      'health: { wallClock: false }',
-      extra,
-    ].join('\n'),
-  );
+function writeConfig(path: string, input: string, sink: string, extra?: string): void {
+  writeRunConfig(path, { input, sink, http: '"127.0.0.1:0"', checkpoint: null, extra: extra === undefined ? [] : [extra] });
 }
 
 describe('tripline run (process)', () => {

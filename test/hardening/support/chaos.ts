@@ -1,26 +1,9 @@
 // Shared pieces of the chaos tests: a config for `tripline run` over one syslog file with a
-// file sink, the clean replay's alert ids, and a runner that SIGKILLs the CLI at seeded
+// file sink (test/helpers/run-config.ts), the clean replay's alert ids, and a runner that SIGKILLs the CLI at seeded
 // random instants.
-import { writeFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { runCli, startCli, waitFor, type Proc } from '../../helpers/cli-process.js';
-
-export function runConfig(o: { input: string; sink: string; extra?: string[] }): string {
-  return [
-    'sources:',
-    `  - { name: auth, kind: syslog, path: ${JSON.stringify(o.input)}, startAt: beginning }`,
-    `sinks: { file: { path: ${JSON.stringify(o.sink)} } }`,
-    'http: { listen: false }',
-    'engine: { checkpointInterval: 100ms }',
-    // The input is from June: wall-clock silence would differ from the replay by design.
-    'health: { wallClock: false }',
-    ...(o.extra ?? []),
-  ].join('\n');
-}
-
-export function writeRunConfig(path: string, o: { input: string; sink: string; extra?: string[] }): void {
-  writeFileSync(path, `${runConfig(o)}\n`);
-}
+export { runConfig, writeRunConfig } from '../../helpers/run-config.js';
 
 /** Alert ids of a clean `tripline replay` of `input` (the reference every chaos run must match). */
 export async function replayIds(input: string, kind = 'syslog'): Promise<string[]> {
