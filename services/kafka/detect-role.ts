@@ -143,26 +143,20 @@ export class DetectRole {
       // disconnect (SIGTERM) waits for the fetch in flight.
       maxWaitTimeInMs: 500,
     };
-    this.signals = new ConsumerSupervisor({
-      name: 'detect.signals',
-      ...supervision,
-      create: () => this.kafka.consumer({ groupId: `${cfg.groupId}.detect.signals`, ...consumerOpts }),
-      run: async (c) => {
-        await c.subscribe({ topics: [cfg.topics.signals], fromBeginning: true });
-        await c.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: (p) => this.signalBatch(c, p) });
-      },
-      onJoin: (ev) => this.assignSignals(ev.payload.memberAssignment[cfg.topics.signals] ?? []),
-    });
-    this.events = new ConsumerSupervisor({
-      name: 'detect.events',
-      ...supervision,
-      create: () => this.kafka.consumer({ groupId: `${cfg.groupId}.detect.events`, ...consumerOpts }),
-      run: async (c) => {
-        await c.subscribe({ topics: [cfg.topics.events], fromBeginning: true });
-        await c.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: (p) => this.eventBatch(c, p) });
-      },
-      onJoin: (ev) => this.assignEvents(ev.payload.memberAssignment[cfg.topics.events] ?? []),
-    });
+    // One consumer group per lane, supervised alike (a consumer kafkajs gives up on is replaced).
+    const lane = (name: 'signals' | 'events', topic: string, batch: (c: Consumer, p: EachBatchPayload) => Promise<void>, assign: (partitions: number[]) => void): ConsumerSupervisor =>
+      new ConsumerSupervisor({
+        name: `detect.${name}`,
+        ...supervision,
+        create: () => this.kafka.consumer({ groupId: `${cfg.groupId}.detect.${name}`, ...consumerOpts }),
+        run: async (c) => {
+          await c.subscribe({ topics: [topic], fromBeginning: true });
+          await c.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: (p) => batch(c, p) });
+        },
+        onJoin: (ev) => assign(ev.payload.memberAssignment[topic] ?? []),
+      });
+    this.signals = lane('signals', cfg.topics.signals, (c, p) => this.signalBatch(c, p), (parts) => this.assignSignals(parts));
+    this.events = lane('events', cfg.topics.events, (c, p) => this.eventBatch(c, p), (parts) => this.assignEvents(parts));
     await this.signals.start();
     await this.events.start();
 
