@@ -1,13 +1,13 @@
 // Issue 9, chaos on the state directory:
-// - a full disk under the state dir: a real one (a 4 MB tmpfs, when this machine lets the
-//   test mount one) under `tripline run`, and the store's own size cap (maxDbBytes, always):
+// - a full disk under the state dir: a real one (a 4 MB tmpfs, in a user namespace of the
+//   test's own, so no root is needed) under `tripline run`, and the store's own size cap (maxDbBytes, always):
 //   commits fail with the clear TRIP_STATE_DISK_FULL, the batch is held (nothing skipped,
 //   nothing half-written), state.db stays intact, and everything goes through once space
 //   returns;
 // - state files truncated or garbled by hand: tripline recovers (moves the damaged file
 //   aside, or drops the unreadable row), says so, and carries on; the file sink (its own
 //   delivered-id log) still never gets an alert twice.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,41 +48,77 @@ function integrity(dbPath: string): string {
   return r;
 }
 
-function tryMountTmpfs(at: string, size: string): boolean {
+/** A small tmpfs; release() removes it. */
+interface Tmpfs {
+  /** Where the CLI sees it (started with `wrap`). */
+  path: string;
+  /** Where this process reaches it (plain file operations). */
+  here: string;
+  /** What to start the CLI under so it sees the mount ([] when it is mounted for everyone). */
+  wrap: string[];
+  how: string;
+  release(): void;
+}
+
+/**
+ * A tmpfs of `size` without needing root: mounted in a user and mount namespace of its own
+ * (unshare -Urm), which any user may create where unprivileged user namespaces are allowed
+ * (the Linux default). The CLI joins that namespace (nsenter); this process reaches the
+ * files through the holder's /proc/PID/root (SQLite cannot: it resolves that link). As
+ * root without unshare, a plain mount. Neither: an error that says what to change.
+ */
+async function mountTmpfs(at: string, size: string): Promise<Tmpfs> {
   mkdirSync(at, { recursive: true });
+  // The holder waits on its stdin: if this process dies, the pipe closes and the mount goes with it.
+  const holder = spawn('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', `mount -t tmpfs -o size=${size} tmpfs "$0" && echo ready && read _`, at], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  holder.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  holder.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((res) => {
+    holder.on('exit', () => res());
+    holder.on('error', (e) => ((err += e.message), res()));
+  });
+  await Promise.race([exited, waitFor(() => out.includes('ready'), 10_000, 'the tmpfs holder').catch(() => undefined)]);
+  if (out.includes('ready') && holder.exitCode === null) {
+    return {
+      path: at,
+      here: `/proc/${holder.pid}/root${at}`,
+      wrap: ['nsenter', '--target', String(holder.pid), '--user', '--mount', '--preserve-credentials', '--'],
+      how: 'user namespace',
+      release: () => holder.kill('SIGKILL'),
+    };
+  }
+  holder.kill('SIGKILL');
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', at], { stdio: 'ignore' });
-    return true;
+    return { path: at, here: at, wrap: [], how: 'mount', release: () => execFileSync('umount', [at], { stdio: 'ignore' }) };
   } catch {
-    return false;
+    throw new Error(`this test needs a small tmpfs and could not get one: unshare -Urm failed (${err.trim().slice(0, 200)}) and mount needs root; allow unprivileged user namespaces (user.max_user_namespaces > 0, or kernel.unprivileged_userns_clone=1) or run as root`);
   }
 }
 
 describe('a full disk under the state directory', () => {
-  it('tripline run on a 4 MB tmpfs: TRIP_STATE_DISK_FULL while full, no corruption, everything delivered once when space returns (skipped where a tmpfs cannot be mounted, i.e. not root; the maxDbBytes test covers the same path)', async (ctx) => {
-    const mnt = join(dir, 'tmpfs');
-    if (!tryMountTmpfs(mnt, '4m')) {
-      figures['full disk (tmpfs)'] = 'skipped: cannot mount a tmpfs here (not root); the maxDbBytes test below covers the code path';
-      ctx.skip();
-      return;
-    }
+  it('tripline run on a 4 MB tmpfs: TRIP_STATE_DISK_FULL while full, no corruption, everything delivered once when space returns', async () => {
+    const fs = await mountTmpfs(join(dir, 'tmpfs'), '4m');
     try {
       const log = generateAuthLog(20_000, 600, 21);
       const input = join(dir, 'disk.log');
       writeFileSync(input, `${log.lines.join('\n')}\n`);
       const sink = join(dir, 'disk.jsonl');
       const config = join(dir, 'disk.yaml');
-      writeRunConfig(config, { input, sink });
-      writeFileSync(config, readFileSync(config, 'utf8').replace('http: { listen: false }', 'http: { listen: "127.0.0.1:0" }'));
+      writeRunConfig(config, { input, sink, http: '"127.0.0.1:0"' });
       const want = await replayIds(input);
       // Leave ~640 KB: enough to open the store and start, not enough for 600 alerts.
-      const filler = join(mnt, 'filler');
+      const filler = join(fs.here, 'filler');
       const fd = openSync(filler, 'w');
       const chunk = Buffer.alloc(64 * 1024, 7);
       for (let i = 0; i < (4 * 1024 * 1024 - 640 * 1024) / chunk.length; i++) writeSync(fd, chunk);
       closeSync(fd);
-      const stateDir = join(mnt, 'state');
-      const p = startCli(['run', '--config', config, '--state-dir', stateDir, '--year', '2026']);
+      // The CLI's view of the state dir, and this process's (the same files).
+      const stateDir = join(fs.path, 'state');
+      const stateHere = join(fs.here, 'state');
+      const p = startCli(['run', '--config', config, '--state-dir', stateDir, '--year', '2026'], { wrap: fs.wrap });
       await waitFor(() => p.stderr().includes('TRIP_STATE_DISK_FULL') || p.child.exitCode !== null, 60_000, 'a disk-full commit failure');
       expect(p.child.exitCode, p.stderr()).toBeNull(); // still running, holding the batch
       const line = p.stderr().split('\n').find((l) => l.includes('TRIP_STATE_DISK_FULL'))!;
@@ -93,7 +129,7 @@ describe('a full disk under the state directory', () => {
       expect(metrics).toMatch(/tripline_state_commit_failures_total\{code="TRIP_STATE_DISK_FULL"\} [1-9]/);
       const deliveredWhileFull = jsonlIds(sink).length;
       await sleep(1500);
-      expect(integrity(join(stateDir, 'state.db'))).toBe('ok');
+      expect(integrity(join(stateHere, 'state.db'))).toBe('ok');
       // Space returns.
       unlinkSync(filler);
       await waitFor(() => jsonlIds(sink).length >= want.length, 120_000, `${want.length} alerts after space returned`);
@@ -103,12 +139,12 @@ describe('a full disk under the state directory', () => {
       const got = jsonlIds(sink);
       expect(got.length - new Set(got).size).toBe(0);
       expect([...got].sort()).toEqual([...want].sort());
-      expect(integrity(join(stateDir, 'state.db'))).toBe('ok');
+      expect(integrity(join(stateHere, 'state.db'))).toBe('ok');
       const failures = (p.stderr().match(/TRIP_STATE_DISK_FULL/g) ?? []).length;
-      figures['full disk (tmpfs 4 MB)'] = { alerts: want.length, deliveredWhileFull, diskFullErrorsLogged: failures, lost: 0, duplicates: 0, integrity: 'ok' };
+      figures['full disk (tmpfs 4 MB)'] = { mountedBy: fs.how, alerts: want.length, deliveredWhileFull, diskFullErrorsLogged: failures, lost: 0, duplicates: 0, integrity: 'ok' };
     } finally {
       try {
-        execFileSync('umount', [mnt], { stdio: 'ignore' });
+        fs.release();
       } catch {
         // already gone
       }
